@@ -1,0 +1,1 @@
+"""Core types, errors, events and the clock: the bottom layer of schoolwatch."""
