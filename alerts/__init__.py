@@ -1,0 +1,1 @@
+"""Alerts: routing, email, escalation and the digest."""

@@ -1,0 +1,1 @@
+"""Connectors: one per platform, plus the platform sandbox."""

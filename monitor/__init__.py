@@ -1,0 +1,1 @@
+"""The monitor: pipeline cycle, scheduler and command line."""

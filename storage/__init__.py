@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, engine set-up, migrations and repository functions."""
