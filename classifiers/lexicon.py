@@ -1,0 +1,650 @@
+"""Built-in phrases and patterns for each category.
+
+Patterns match the *normalised* text (see ``classifiers.normalise``): lower case,
+look-alike letters and leetspeak undone, emoji turned into words, runs of a letter
+squeezed to two. Every pattern is bounded by non-letters, so "classic" never
+matches "ass" and "Scunthorpe" never matches anything.
+
+A rule's ``weight`` is the score it gives its category on its own. Strong,
+unambiguous phrases score above the usual thresholds; weak signals (a single
+insult, a URL) score below them and only count when the model agrees.
+
+``needs`` restricts a rule:
+
+* ``"staff"``: an identifiable member of staff must be named (roster, title and
+  surname, or a one-person role), in the comment or, more weakly, in its context.
+* ``"school"``: staff or the school itself must be the subject.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.models import Category
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One built-in or school-lexicon rule."""
+
+    rule_id: str
+    category: Category
+    pattern: re.Pattern[str]
+    weight: float
+    detail: str
+    needs: str = ""  # "", "staff" or "school"
+    source: str = "rule"
+
+
+def _r(
+    rule_id: str, cat: Category, pattern: str, weight: float, detail: str, needs: str = ""
+) -> Rule:
+    return Rule(rule_id, cat, re.compile(rf"(?<![a-z]){pattern}(?![a-z])"), weight, detail, needs)
+
+
+SH, AB, SX = Category.SELF_HARM, Category.ABUSE_DISCLOSURE, Category.SEXUAL
+ST, TH, HT = Category.STAFF_ALLEGATION, Category.THREAT, Category.HATE
+BL, DF, SP = Category.BULLYING, Category.DEFAMATION, Category.SPAM
+
+_SELF = r"(?:my|him|her|them|our)sel(?:f|ves)"
+_KID = r"(?:my|our|his|her|their|the) (?:son|daughter|boy|girl|child|kid|lad|little one)s?"
+_CHILD_OBJ = rf"(?:him|her|them|me|us|{_KID}|the (?:kids|children|boys|girls|class))"
+_HARM_VERB = (
+    r"(?:hit|hits|hitting|slapped|slaps|smacked|smacks|grabbed|grabs|shoved|shoves|pushed|"
+    r"dragged|drags|yanked|kicked|punched|pinned|restrained|threw|throws|locked|locks|shook|"
+    r"squeezed|pinched|scratched|choked|strangled|bit|burnt|burned)"
+)
+
+BUILTIN_RULES: tuple[Rule, ...] = (
+    # --- self-harm -----------------------------------------------------------------------
+    _r(
+        "sh.kill_self",
+        SH,
+        rf"(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|cuts|"
+        rf"starve|starving|strangle|hang|hanging|burn|burning|scratch|scratching|punish|"
+        rf"punishing) {_SELF}",
+        0.85,
+        "a self-harm phrase",
+    ),
+    _r(
+        "sh.coded",
+        SH,
+        r"(?:kms|unalive|unaliving|unalived|sewerslide|suicidal|self[- ]?harm"
+        r"(?:ing|ed)?|s/h|sh'?ing|self[- ]?injur\w*|cutting again|relapsed)",
+        0.85,
+        "a self-harm word",
+    ),
+    _r("sh.suicide", SH, r"(?:suicide|overdos\w*)", 0.6, "the word suicide or overdose"),
+    _r(
+        "sh.want_die",
+        SH,
+        r"(?:i|i'?m|im|i am|she|he|they)?\s*(?:want|wanna|wants|wanted|going|"
+        r"gonna|ready|deserve|deserves)(?: to)? (?:die|be dead|disappear|not exist|end it)",
+        0.85,
+        "a wish to die or disappear",
+    ),
+    _r(
+        "sh.wish_dead",
+        SH,
+        r"(?:wish|wished|wishing) (?:i|she|he) (?:was|were|wasn'?t|weren'?t)"
+        r" (?:dead|alive|here|born|around)",
+        0.85,
+        "a wish to be dead",
+    ),
+    _r(
+        "sh.not_here",
+        SH,
+        r"(?:don'?t|do not|dont|doesn'?t|does not) want to (?:be here|be alive|"
+        r"exist|live|wake up|be around)(?: anymore| any more)?",
+        0.85,
+        "not wanting to be here",
+    ),
+    _r(
+        "sh.end_it",
+        SH,
+        r"(?:end (?:it all|my life|her life|his life|things|it tonight)|"
+        r"take my (?:own )?life|no (?:point|reason) (?:in )?(?:living|going on|being here)|"
+        r"better off without me|better off dead|can'?t go on|can'?t do this anymore)",
+        0.85,
+        "a suicidal phrase",
+    ),
+    _r(
+        "sh.tablets",
+        SH,
+        r"(?:take|taking|took|swallow\w*) (?:all|a load of|loads of|a bunch of|"
+        r"the whole)(?: of)? (?:my|her|his|their|me|the|her mums?|his mums?|her dads?|mums?)?\s*"
+        r"(?:tablets|pills|paracetamol|meds|medication)",
+        0.85,
+        "a planned overdose",
+    ),
+    _r(
+        "sh.eating",
+        SH,
+        rf"(?:make|makes|making|made) {_SELF} (?:sick|throw up|vomit)|"
+        r"starv\w* (?:my|him|her)sel(?:f|ves)|pro[- ]?ana|hasn'?t eaten in (?:days|a week)|"
+        r"refus\w* to eat",
+        0.75,
+        "eating-disorder behaviour",
+    ),
+    _r(
+        "sh.knife_self",
+        SH,
+        r"(?:knife|blade|razor)\s+(?:on |to )?(?:my |me|myself)",
+        0.6,
+        "a blade with 'me'",
+    ),
+    _r(
+        "sh.top_myself",
+        SH,
+        r"(?:top|off) (?:my|him|her)self",
+        0.45,
+        "a 'top myself' idiom (often a joke)",
+    ),
+    # --- abuse disclosure --------------------------------------------------------------
+    _r(
+        "ab.hurts_child",
+        AB,
+        r"(?:he|she|they|dad|mum|mam|stepdad|step dad|step-dad|stepmum|"
+        r"step mum|mums? (?:new )?(?:boyfriend|fella|partner)|dads? (?:girlfriend|partner)|uncle|"
+        r"brother|grandad|nan|auntie|cousin)\s+(?:hits|hit|beats|beat|kicks|kicked|punches|punched|"
+        r"slaps|slapped|chokes|choked|burns|burnt|locks|locked|touches|touched|hurts|hurt|"
+        r"belts|belted|shakes|shook)\s+(?:me|us|him|her|them|my)",
+        0.8,
+        "someone at home hurting a child",
+    ),
+    _r(
+        "ab.night",
+        AB,
+        r"(?:what (?:he|she|they) (?:does|do|did) (?:to me )?at night|comes? into "
+        r"(?:my|her|his) (?:room|bed)|gets into (?:my|her|his) bed|touch(?:es|ed|ing)? me "
+        r"(?:there|down there|where)|makes me touch)",
+        0.9,
+        "a disclosure of abuse at home",
+    ),
+    _r(
+        "ab.secret",
+        AB,
+        r"(?:if i tell (?:anyone|anybody|someone)|not (?:allowed|supposed) to "
+        r"tell|i(?:'m| am|m) not telling)",
+        0.6,
+        "secrecy about what happens",
+    ),
+    _r(
+        "ab.home_alone",
+        AB,
+        r"(?:home alone|(?:leaves|left|leaving) (?:them|the kids|my kids|our "
+        r"kids|him|her|the children|the baby) (?:alone|on their own|by themselves)|"
+        r"(?:alone|on their own) (?:all night|till \w+|until \w+))",
+        0.7,
+        "children left alone",
+    ),
+    _r(
+        "ab.neglect",
+        AB,
+        r"(?:no food in the (?:house|flat)|nothing to eat|(?:hasn'?t|haven'?t|"
+        r"not) (?:had|got) (?:any )?(?:food|tea|dinner)|same clothes (?:all|every) week|"
+        r"sleeps? on the floor|no heating|dirty nappy|nits for months)",
+        0.7,
+        "signs of neglect",
+    ),
+    _r(
+        "ab.scared_home",
+        AB,
+        r"(?:scared|frightened|terrified|afraid) (?:to go home|of (?:him|her|"
+        r"my dad|my stepdad|my mum|her dad|his dad|mums boyfriend|my step\w*))",
+        0.65,
+        "fear of someone at home",
+    ),
+    _r(
+        "ab.marks",
+        AB,
+        r"(?:bruises?|marks|burns|welts|black eye|cuts) (?:on|all over|up) "
+        r"(?:her|his|my|their) (?:arms?|legs?|back|face|neck|body)",
+        0.6,
+        "injuries on a child",
+    ),
+    _r(
+        "ab.stranger",
+        AB,
+        r"(?:a|some|this|an) (?:man|guy|adult|bloke|stranger|older boy|grown "
+        r"man|lad) (?:has been|keeps|kept|was|is) (?:messag\w*|send\w*|asking|following|"
+        r"waiting|talking to|giving)",
+        0.65,
+        "a stranger contacting a child",
+    ),
+    _r(
+        "ab.unsafe",
+        AB,
+        r"(?:drunk|off (?:his|her) face|high|on drugs|passed out) (?:when|while|"
+        r"and) (?:she|he|they)? ?(?:picks?|collects?|does|looks after|drives?)",
+        0.6,
+        "a carer unfit to look after a child",
+    ),
+    # --- sexual / grooming -------------------------------------------------------------
+    _r(
+        "sx.contact",
+        SX,
+        r"(?:what'?s|whats|wats|wat'?s|wots|send me|give me|gimme) (?:ur|your|"
+        r"yr|u r) (?:insta|instagram|snap|snapchat|sc|number|num|kik|whatsapp|discord|tiktok)",
+        0.8,
+        "asking a child for contact details",
+    ),
+    _r(
+        "sx.add_me",
+        SX,
+        r"(?:add|message|msg|dm|inbox|snap|text) me (?:on|at|back)? ?(?:snap|"
+        r"snapchat|insta|discord|kik|whatsapp|telegram|privately|in private)",
+        0.7,
+        "moving to a private app",
+    ),
+    _r(
+        "sx.age_probe",
+        SX,
+        r"(?:how old (?:are|r|is) (?:you|u|ya|she|the girl)|asl|a/s/l|"
+        r"what age (?:are|r) (?:you|u))",
+        0.7,
+        "asking a child's age",
+    ),
+    _r(
+        "sx.single",
+        SX,
+        r"(?:which|who|wich)(?: one| 1)? (?:of|off) (?:you|u|ya|them)(?: girls)? "
+        r"(?:is|are|r|s) single",
+        0.9,
+        "asking which child is single",
+    ),
+    _r(
+        "sx.meet",
+        SX,
+        r"(?:pick|meet|collect) (?:you|u|ya)(?: up)? (?:after|tonight|later|from "
+        r"school|at the gate)",
+        0.8,
+        "proposing to meet a child",
+    ),
+    _r(
+        "sx.secrecy",
+        SX,
+        r"(?:don'?t|dont|do not|dnt) tell (?:your|ur|yr) (?:mum|mom|mam|dad|"
+        r"parents|teacher|nan)|our (?:little )?secret|just between (?:us|me and you)",
+        0.85,
+        "asking a child for secrecy",
+    ),
+    _r(
+        "sx.images",
+        SX,
+        r"(?:send|sending|swap) (?:me |us )?(?:pics|pictures|photos|a pic|a "
+        r"picture|selfies?|vids|videos)(?: of (?:you|u|yourself|ur))?|nudes|nude pics",
+        0.75,
+        "asking for images",
+    ),
+    _r(
+        "sx.gifts",
+        SX,
+        r"(?:i'?ll|i will|ill) (?:buy|get|send) (?:you|u|ya) (?:robux|vbucks|"
+        r"v-bucks|a phone|gift|presents|anything)",
+        0.7,
+        "offering a child gifts",
+    ),
+    _r(
+        "sx.girls_only",
+        SX,
+        r"(?:just|only|especially|mainly) (?:the )?(?:girls|little girls|"
+        r"boys)(?: races?| bits?| parts?| ones)?|(?:uncut|full|private|unedited) (?:footage|"
+        r"videos?|photos?) (?:of )?(?:the )?(?:girls|kids|swimming)",
+        0.75,
+        "singling out children",
+    ),
+    _r(
+        "sx.explicit",
+        SX,
+        r"(?:sexy|horny|naked|nude|porn|porno|shag|shagging|milf|dilf|"
+        r"fuckable|boobs|tits|wank\w*|jerk off|turned on|hard on|legs open|bend over)",
+        0.75,
+        "sexual words",
+    ),
+    _r(
+        "sx.emoji",
+        SX,
+        r"(?:aubergine|peach|splash|tongue|drool|hot)(?: (?:aubergine|peach|"
+        r"splash|tongue|drool|fire|eyes|kiss|smirk))+",
+        0.6,
+        "sexual emoji",
+    ),
+    _r(
+        "sx.rating_kids",
+        SX,
+        r"(?:girls|boys|kids|children|she|her|that girl|the girls)\b.{0,40}"
+        r"(?:fire(?: fire)+|sexy|fit af|peng|smirk|kiss kiss|drool|eyes eyes)",
+        0.55,
+        "remarks about children's looks",
+    ),
+    _r(
+        "sx.dating",
+        SX,
+        r"(?:singles in (?:your|ur) area|hook ?up|hookups|meet (?:local|lonely|"
+        r"hot) \w+|dating site|sugar daddy|onlyfans|adult chat)",
+        0.75,
+        "adult dating content",
+    ),
+    # --- staff allegation --------------------------------------------------------------
+    _r(
+        "st.physical",
+        ST,
+        rf"{_HARM_VERB}\s+{_CHILD_OBJ}",
+        0.85,
+        "physical harm by a named member of staff",
+        "staff",
+    ),
+    _r(
+        "st.humiliation",
+        ST,
+        rf"(?:humiliat\w*|made (?:{_CHILD_OBJ}) (?:stand|sit|eat|stay|"
+        rf"wear|do|clean|kneel|wet)|called (?:{_CHILD_OBJ}) (?:stupid|thick|a (?:baby|"
+        rf"idiot|liar|disgrace|waste))|in front of the (?:whole )?class|"
+        rf"shout\w* (?:in|into) (?:his|her|their|my) face|screamed at)",
+        0.8,
+        "humiliating a child",
+        "staff",
+    ),
+    _r(
+        "st.seclusion",
+        ST,
+        r"(?:locked (?:in|out)|shut (?:him|her|them) in|on (?:his|her|their|my)"
+        r" own (?:in|for)|in the corridor (?:on (?:his|her|my|their) own|all day|every day)|"
+        r"(?:won'?t|wouldn'?t|didn'?t|doesn'?t) (?:let|allow) (?:him|her|them|me|my \w+) "
+        r"(?:go to the toilet|use the toilet|eat|drink|have (?:a drink|water|lunch))|"
+        r"wet (?:himself|herself|themselves))",
+        0.8,
+        "seclusion or denial of needs",
+        "staff",
+    ),
+    _r(
+        "st.boundary",
+        ST,
+        r"(?:messag\w*|texting|texted|dm'?d|dming|follow\w* on insta\w*|"
+        r"added on snap\w*) (?:my|our|a|the)? ?(?:daughter|son|pupils?|kids?|girls?|boys?|"
+        r"children|year \d)|alone with (?:a |my |the )?(?:child|pupil|girl|boy|daughter|son|kids)|"
+        r"(?:in|into) the (?:girls'?|boys'?) (?:changing rooms?|toilets?)|sat (?:her|him) on "
+        r"(?:his|her) (?:lap|knee)|touch\w* (?:my|her|his|the) (?:daughter|son|girls?|boys?|"
+        r"leg|bum|hair)|lifts? home|favourite girls?",
+        0.8,
+        "crossing boundaries with children",
+        "staff",
+    ),
+    _r(
+        "st.endanger",
+        ST,
+        r"(?:till|until|til) (?:they|he|she)(?:'re| are| were| was) "
+        r"(?:sick|crying|in tears|bleeding)|left (?:him|her|them|the kids|my \w+) (?:behind|alone|"
+        r"outside)|(?:lost|forgot) (?:him|her|my \w+) on the trip|no water in the heat",
+        0.75,
+        "endangering a child",
+        "staff",
+    ),
+    _r(
+        "st.unidentified",
+        AB,
+        rf"{_HARM_VERB}\s+{_CHILD_OBJ}",
+        0.6,
+        "harm to a child by someone not named",
+        "no_staff",
+    ),
+    # --- threat -------------------------------------------------------------------------
+    _r(
+        "th.watch_back",
+        TH,
+        r"(?:watch|watching) (?:your|his|her|their|ur|yer) back|(?:better|"
+        r"best) watch (?:out|it|yourself|himself|herself)",
+        0.85,
+        "a veiled threat",
+    ),
+    _r(
+        "th.regret",
+        TH,
+        r"(?:you|he|she|they|u|yous|you lot)(?:'ll| will| wil| are going to|"
+        r"'re going to| gonna| r gonna) (?:regret|pay for) (?:it|this|that|what)",
+        0.85,
+        "a threat of revenge",
+    ),
+    _r(
+        "th.harm",
+        TH,
+        r"(?:i'?ll|i will|ill|im gonna|i'?m going to|i'?m gonna|gonna|going to|"
+        r"i'?d|we'?ll|we will) (?:kill|end|hurt|batter|stab|shoot|smash|knock|burn|bury|deck|"
+        r"slap|punch|glass|torch|strangle|throttle|murder|sort out|do in|get|find|"
+        r"break) (?:you|u|him|her|them|the lot|whoever|every\w*|that|his|her|your|ur)",
+        0.7,
+        "a threat to hurt someone",
+    ),
+    _r(
+        "th.know_where",
+        TH,
+        r"(?:know|found out|find out) where (?:you|u|he|she|they) (?:live|"
+        r"lives|park|parks|work)|i know which (?:car|house)|i know (?:your|his|her) (?:car|"
+        r"address|reg)",
+        0.8,
+        "knowing where someone lives",
+    ),
+    _r(
+        "th.weapon",
+        TH,
+        r"(?:bring|bringing|carry|carrying|got|get|take|taking) (?:a |my |me )?"
+        r"(?:knife|gun|blade|machete|bat|acid|shotgun|hammer)|slash\w* (?:\w+ )?tyres|tyres? "
+        r"slashed|(?:burn|torch|blow up|bomb) (?:the school|it|the place|this place|the building|"
+        r"his house|her house)(?: down)?",
+        0.85,
+        "a weapon or damage",
+    ),
+    _r(
+        "th.die",
+        TH,
+        r"(?:you|u|he|she|they|ya)(?: should| deserve to| will| gonna| are going to)"
+        r" (?:die|be dead|get hurt|get what'?s coming)|(?:hope|wish) (?:you|u|he|she|they) "
+        r"(?:die|dies|get hit|rot|burn)",
+        0.7,
+        "wishing someone dead",
+    ),
+    _r(
+        "th.coming",
+        TH,
+        r"(?:coming|come) for (?:you|u|him|her|them)|(?:see|wait for) (?:you|him|"
+        r"her) (?:outside|after school|at the gate|in the car park)|try me|not joking|i mean it|"
+        r"mark my words|you have been warned",
+        0.45,
+        "menacing words",
+    ),
+    _r(
+        "th.kys",
+        TH,
+        r"(?:kys|kill (?:yourself|urself|yaself)|go (?:and )?die|neck yourself|"
+        r"drink bleach)",
+        0.6,
+        "telling someone to kill themselves",
+    ),
+    # --- bullying ------------------------------------------------------------------------
+    _r(
+        "bl.kys",
+        BL,
+        r"(?:kys|kill (?:yourself|urself|yaself)|go (?:and )?die|neck yourself|"
+        r"drink bleach)",
+        0.85,
+        "telling someone to kill themselves",
+    ),
+    _r(
+        "bl.contempt",
+        BL,
+        r"(?:nobody|no one|noone|no1) (?:likes|wants|cares about|would miss) "
+        r"(?:you|u|him|her)|get a life|waste of (?:space|oxygen|skin)|(?:you|u)(?:'re| are| r) "
+        r"(?:a |an )?(?:joke|embarrassment|disgrace)",
+        0.75,
+        "contempt for a person",
+    ),
+    _r(
+        "bl.insult_strong",
+        BL,
+        r"(?:saddo|loser|losers|thicko|fatty|fat cow|fat pig|fat slob|"
+        r"minger|minging|weirdo|slag|slut|skank|twat|dickhead|knobhead|knob|prick|dick|"
+        r"bellend|wanker|tosser|cunt|bitch|arsehole|asshole|scrounger|sket|div|nonce|pillock|"
+        r"pathetic little|little shit|piece of shit|scumbag|scum)",
+        0.65,
+        "an insult",
+    ),
+    _r(
+        "bl.insult_weak",
+        BL,
+        r"(?:idiot|moron|muppet|clown|stupid|ugly|fat|pathetic|useless "
+        r"(?:woman|man|cow|prat)|spineless|brat|chav|tramp|freak|thick|prat|gobby|cow|pig)",
+        0.45,
+        "an unkind word",
+    ),
+    # --- hate ----------------------------------------------------------------------------
+    _r(
+        "ht.slur",
+        HT,
+        r"(?:nigg(?:er|a|ers|as|az)|n[i*]gg[e*]r|negro(?:es)?|paki|pakis|chink|"
+        r"chinks|gook|spic|spics|wog|wogs|coon|coons|kike|kikes|raghead|towelhead|sand ?n\w+|"
+        r"gyppo|gyppos|gypo|pikey|pikeys|pikies|muzzie|muzzies|m\*zzies|muzrat|faggot|faggots|"
+        r"fag|fags|f\*g|dyke|dykes|tranny|trannies|shemale|poofter|poof|batty boy|retard|retards|"
+        r"retarded|r\*tard|spaz|spazz|spastic|spacker|mong|mongs|mongoloid|window licker|"
+        r"gollywog|jungle bunny|porch monkey|slope|beaner|wetback|camel jockey|yid|yids)",
+        0.85,
+        "a slur",
+    ),
+    _r(
+        "ht.go_back",
+        HT,
+        r"(?:go|send (?:them|em|\'?em)(?: all)?|sent) back (?:to )?(?:where "
+        r"(?:they|you|u) came from|(?:to )?(?:their|your|ur) (?:own )?countr\w*)|"
+        r"(?:this is|it'?s) (?:england|britain)\b.{0,30}(?:go back|don'?t like it|leave)",
+        0.85,
+        "telling people to go back where they came from",
+    ),
+    _r(
+        "ht.group",
+        HT,
+        r"(?:muslims?|islam|jews?|blacks|immigrants|foreigners|asians|gypsies|"
+        r"travellers|pikeys|gays|trans people|trannies|lesbians|poles|romanians|refugees|"
+        r"asylum seekers|migrants|women|disabled people)\b.{0,40}(?:taking over|invading|"
+        r"breed\w*|vermin|animals|parasites|disease|filth|scum|should(?:n'?t)? be (?:allowed|"
+        r"banned|deported|shot|gassed)|don'?t belong|ruin\w*|pigs|dirty)",
+        0.8,
+        "contempt for a protected group",
+    ),
+    _r(
+        "ht.pig_emoji",
+        HT,
+        r"(?:muslims?|islam|eid|halal|mosque|muzzies?)\b.{0,40}pig|pig\b.{0,40}"
+        r"(?:muslims?|islam|eid|halal|mosque)",
+        0.8,
+        "a pig emoji aimed at Muslims",
+    ),
+    _r(
+        "ht.monkey",
+        HT,
+        r"(?:monkey|gorilla|banana)(?: (?:monkey|gorilla|banana))+",
+        0.6,
+        "ape emoji",
+    ),
+    # --- defamation ----------------------------------------------------------------------
+    _r(
+        "df.money",
+        DF,
+        r"(?:fiddl\w+ (?:the )?(?:books|budget|money|accounts|expenses)|"
+        r"embezzl\w*|stole|stolen|steals|stealing|nick(?:ed|ing|s) (?:the|money|from)|"
+        r"(?:going|goes|went|gone) in(?:to)? (?:his|her|their|mr \w+'?s?|mrs \w+'?s?) "
+        r"(?:own )?pockets?|pocket(?:ed|ing|s) (?:the|it|money)|kickbacks?|backhanders?|"
+        r"brib\w+|fraud\w*|cook\w* the books|creative accounting|on the fiddle|"
+        r"paid off|hush money)",
+        0.75,
+        "a claim of dishonesty",
+        "school",
+    ),
+    _r(
+        "df.records",
+        DF,
+        r"(?:fak\w*|falsif\w*|fiddl\w*|doctor\w*|cook\w*|chang\w*|rigg\w*|"
+        r"massag\w*) (?:the )?(?:sats|results|records|register|attendance|grades|marks|answers|"
+        r"data|figures|scores|ofsted)|cheat\w* (?:on|in|at) (?:the )?(?:sats|tests|exams|ofsted)|"
+        r"(?:did|doing|does|filled in|wrote) (?:the|their) (?:kids'? )?(?:sats|test) answers",
+        0.75,
+        "a claim of exam or record fraud",
+        "school",
+    ),
+    _r(
+        "df.misconduct",
+        DF,
+        r"(?:sacked|fired|suspended|struck off|arrested|charged with|"
+        r"cautioned|convicted|got done for|done for|drink[- ]?driv\w*|drunk (?:at|in|on)|"
+        r"hungover|hung over|smells? of (?:booze|drink|alcohol|weed)|on drugs|coked up|"
+        r"(?:doing|does|did) (?:coke|drugs)|having an affair|sleeping with|shagging|"
+        r"cover(?:ed|ing)? (?:it |this |that )?up|cover[- ]up|hushed up|swept under|"
+        r"criminal record|under investigation|police (?:are )?investigat\w*|got the job "
+        r"(?:because|cos|coz) (?:she|he)|lied to ofsted|lying to ofsted)",
+        0.7,
+        "a damaging claim about staff or the school",
+        "school",
+    ),
+)
+
+SPAM_RULES: tuple[Rule, ...] = (
+    _r(
+        "sp.link_in_bio",
+        SP,
+        r"(?:link in (?:my )?bio|check (?:out )?my (?:channel|page|profile|"
+        r"mixtape|video|music|shop|website|insta|tiktok)|subscribe to (?:my|me|our)|"
+        r"sub (?:to|4) (?:me|my)|follow (?:me|my page|us) (?:on|for|@)|visit my (?:page|channel|"
+        r"profile|site|website)|please (?:subscribe|share my)|sub4sub|like and subscribe)",
+        0.85,
+        "self-promotion",
+    ),
+    _r(
+        "sp.offer",
+        SP,
+        r"(?:use (?:my )?code \w+|promo ?code|discount code|\d+ ?% off|"
+        r"dm (?:me )?(?:for|to) (?:details|info|prices|more|order)|limited (?:time )?offer|"
+        r"order now|buy now|shop now|free delivery|call now|apply now|sign up (?:now|today|here)"
+        r"|click (?:here|the link|below|my)|referral link|ref=\w+)",
+        0.8,
+        "a sales offer",
+    ),
+    _r(
+        "sp.money",
+        SP,
+        r"(?:earn (?:up to )?(?:£|\$)?\d+|make (?:£|\$)\d+|work(?:ing)? from home|"
+        r"passive income|crypto|bitcoin|btc|forex|investment opportunit\w*|financial freedom|"
+        r"be your own boss|side hustle|cash prize|get paid (?:to|for)|paypal me)",
+        0.8,
+        "a money-making scheme",
+    ),
+    _r(
+        "sp.prize",
+        SP,
+        r"(?:you(?:'ve| have)? (?:won|been selected)|winner|claim (?:your|ur) "
+        r"(?:prize|reward|gift)|free (?:iphone|ipad|gift ?card|vouchers?|robux|vbucks|tickets|"
+        r"entry|ringtones?|msg|camcorder)|congratulations you|txt \w+ to \d+|text \w+ to \d+|"
+        r"reply (?:stop|yes|win)|giveaway|competition to win|(?:£|\$)\d{3,} (?:cash|prize|"
+        r"award))",
+        0.8,
+        "a prize scam",
+    ),
+    _r(
+        "sp.impersonation",
+        SP,
+        r"(?:this is the (?:official|new) (?:page|account)|(?:our|the "
+        r"school'?s) new (?:page|account)|page (?:has been|was) hacked|verify your account|"
+        r"account (?:will be|is) (?:suspended|deleted)|confirm your details)",
+        0.75,
+        "impersonation or phishing",
+    ),
+)
+
+ALL_RULES: tuple[Rule, ...] = BUILTIN_RULES + SPAM_RULES
+
+URL = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:example|com|co\.uk|net|org|ly|io|xyz|biz|info|me|"
+    r"shop|store|online|site)(?:/\S*)?\b",
+    re.IGNORECASE,
+)
+LAUGHTER = re.compile(r"(?<![a-z])(?:laughing|lol|lmao|lmfao|haha\w*|jk|joking|kidding)(?![a-z])")
+NOT_JOKING = re.compile(r"(?<![a-z])(?:not joking|no joke|i mean it|deadly serious|not kidding)")

@@ -1,0 +1,253 @@
+"""Deterministic rules: built-in phrases, school lexicon, roster and personal-data detectors.
+
+:class:`RuleEngine` turns one comment into rule evidence and per-category rule
+scores; :class:`RuleClassifier` is the classifier that uses rules alone (the
+fallback when no model is available, and the test double).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from classifiers.base import contexts_for, make_verdict
+from classifiers.detectors import detect_personal_data
+from classifiers.lexicon import ALL_RULES, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
+from classifiers.normalise import Normalised, normalise
+from classifiers.roster import Mention, find_mentions, unidentified_staff
+from config.policy import SchoolPolicy
+from core.models import Category, Comment, Context, Evidence, Verdict
+
+RULES_VERSION = "1.0.0"
+
+_PUPIL_DETAIL = re.compile(
+    r"(?<![a-z])(?:year ?\d|yr ?\d|y\d|class \w+|reception|in \d[a-z]|autis\w*|adhd|asd|"
+    r"epilep\w*|diabet\w*|asthma\w*|allerg\w*|sen|send|ehcp|dyslex\w*|epipen|medication|"
+    r"lives|address|street|road|lane|drive|close|avenue|born|birthday|dob|phone|number|"
+    r"foster\w*|in care|social worker|free school meals|pupil premium)(?![a-z])"
+)
+_SCHOOL_WORDS = (
+    r"the school|this school|our school|that school|the head|the headteacher|the governors|"
+    r"the pta|the office|the academy|the trust|the teachers|staff|the deputy|the senco|"
+    r"the bursar|ofsted"
+)
+_SPAM_STRONG = tuple(r for r in SPAM_RULES if r.weight >= 0.75)
+_HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """What the rules found in one comment."""
+
+    norm: Normalised
+    evidence: tuple[Evidence, ...]
+    scores: dict[Category, float]
+    staff_ids: tuple[str, ...]
+    pupils: int
+    staff_named: bool  # an identifiable member of staff is named in the comment
+    staff_in_context: bool
+
+
+def _compile_lexicon(policy: SchoolPolicy) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for n, lex in enumerate(policy.lexicon):
+        for k, term in enumerate(lex.terms):
+            words = [re.escape(w) for w in normalise(term).text.split() if w]
+            if not words:
+                continue
+            pat = re.compile(r"(?<![a-z0-9])" + r"\s+".join(words) + r"(?![a-z0-9])")
+            rules.append(
+                Rule(
+                    f"lexicon.{n}.term{k}",
+                    lex.category,
+                    pat,
+                    lex.weight,
+                    "a word on the school's list",
+                    source="lexicon",
+                )
+            )
+        for k, pattern in enumerate(lex.patterns):
+            rules.append(
+                Rule(
+                    f"lexicon.{n}.pattern{k}",
+                    lex.category,
+                    re.compile(pattern, re.IGNORECASE),
+                    lex.weight,
+                    "a pattern on the school's list",
+                    source="pattern",
+                )
+            )
+    return tuple(rules)
+
+
+def noisy_or(weights: Sequence[float]) -> float:
+    """Combine independent signals: 1 - prod(1 - w)."""
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - miss
+
+
+class RuleEngine:
+    """Applies the built-in rules, the school's lexicon, the roster and the detectors."""
+
+    def __init__(self, policy: SchoolPolicy) -> None:
+        self.policy = policy
+        self.rules: tuple[Rule, ...] = ALL_RULES + _compile_lexicon(policy)
+        names = [policy.school.name, *policy.school.aliases]
+        school_pats = [re.escape(normalise(n).text) for n in names if n.strip()]
+        self._school = re.compile(
+            r"(?<![a-z])(?:" + "|".join([_SCHOOL_WORDS, *school_pats]) + r")(?![a-z])"
+        )
+
+    def _mentions(self, norm: Normalised) -> list[Mention]:
+        return find_mentions(norm, self.policy.roster)
+
+    def scan(self, text: str, context: Context | None = None) -> RuleResult:
+        """Run every rule over ``text`` (and the roster over its context)."""
+        norm = normalise(text)
+        mentions = self._mentions(norm)
+        staff = [m for m in mentions if m.kind in ("staff", "generic_staff")]
+        pupils = {m.person_id for m in mentions if m.kind == "pupil"}
+        ctx_staff = False
+        if context is not None and not staff:
+            for ctx_text in (context.parent_text, context.post_text):
+                if ctx_text and any(m.kind == "staff" for m in self._mentions(normalise(ctx_text))):
+                    ctx_staff = True
+        school = bool(staff) or ctx_staff or self._school.search(norm.text) is not None
+        laugh = LAUGHTER.search(norm.text) is not None and NOT_JOKING.search(norm.text) is None
+
+        evidence: list[Evidence] = []
+        for rule in self.rules:
+            m = rule.pattern.search(norm.text)
+            if m is None or m.end() == m.start():
+                continue
+            weight = rule.weight
+            if rule.needs == "staff":
+                if not staff and not ctx_staff:
+                    continue
+                if not staff:
+                    weight *= 0.85
+            elif rule.needs == "school" and not school:
+                weight *= 0.5
+            elif rule.needs == "no_staff" and (staff or ctx_staff):
+                continue
+            if laugh and rule.category in _HOLD_LAUGH:
+                weight *= 0.5
+            if rule.rule_id == "st.unidentified" and unidentified_staff(norm) is None:
+                weight *= 0.8
+            span = norm.span(m.start(), m.end())
+            evidence.append(
+                Evidence(
+                    category=rule.category,
+                    source=rule.source,
+                    rule_id=rule.rule_id,
+                    score=round(weight, 4),
+                    span=span,
+                    matched=text[span[0] : span[1]],
+                    detail=rule.detail,
+                )
+            )
+        evidence.extend(self._personal_data(text, norm, mentions, pupils))
+        url = URL.search(text)
+        if url is not None:
+            evidence.append(
+                Evidence(Category.SPAM, "rule", "sp.url", 0.35, (url.start(), url.end()),
+                         url.group(0), detail="a link")
+            )  # fmt: skip
+        for sm in staff:
+            evidence.append(
+                Evidence(
+                    category=Category.STAFF_ALLEGATION,
+                    source="roster",
+                    rule_id=f"roster.{sm.kind}.{sm.via}",
+                    score=0.0,
+                    span=norm.span(sm.start, sm.end),
+                    matched=norm.original_text(sm.start, sm.end),
+                    detail="a member of staff named",
+                )
+            )
+        scores = self._scores(evidence)
+        staff_ids = tuple(dict.fromkeys(s.person_id for s in staff if s.person_id))
+        return RuleResult(
+            norm=norm,
+            evidence=tuple(evidence),
+            scores=scores,
+            staff_ids=staff_ids,
+            pupils=len(pupils),
+            staff_named=bool(staff),
+            staff_in_context=ctx_staff,
+        )
+
+    def _personal_data(
+        self, text: str, norm: Normalised, mentions: list[Mention], pupils: set[str]
+    ) -> list[Evidence]:
+        found = detect_personal_data(text)
+        if any(r.category is Category.SPAM and r.pattern.search(norm.text) for r in _SPAM_STRONG):
+            # a number or email in an advert is the advertiser's, not someone's personal data
+            found = [replace(e, score=round(e.score * 0.5, 4)) for e in found]
+        if pupils:
+            detail = _PUPIL_DETAIL.search(norm.text)
+            first = next(m for m in mentions if m.kind == "pupil")
+            found.append(
+                Evidence(
+                    category=Category.PERSONAL_DATA,
+                    source="roster",
+                    rule_id="roster.pupil_details" if detail else "roster.pupil_name",
+                    score=0.85 if detail else 0.4,
+                    span=norm.span(first.start, first.end),
+                    matched="",  # pupil names are never copied into evidence
+                    detail=(
+                        "a pupil's name with identifying details" if detail else "a pupil's name"
+                    ),
+                )
+            )
+        return found
+
+    @staticmethod
+    def _scores(evidence: Sequence[Evidence]) -> dict[Category, float]:
+        best: dict[tuple[Category, str], float] = {}
+        for ev in evidence:
+            if ev.score <= 0.0:
+                continue
+            key = (ev.category, ev.rule_id.split(".")[0] + "." + ev.rule_id.split(".")[1])
+            best[key] = max(best.get(key, 0.0), ev.score)
+        per_cat: dict[Category, list[float]] = {}
+        for (cat, _), w in best.items():
+            per_cat.setdefault(cat, []).append(w)
+        return {cat: round(noisy_or(ws), 4) for cat, ws in per_cat.items()}
+
+
+class RuleClassifier:
+    """Rules only: deterministic, no model. The fallback and the test double."""
+
+    name = "rules"
+    version = RULES_VERSION
+
+    def __init__(self, policy: SchoolPolicy) -> None:
+        self.policy = policy
+        self.engine = RuleEngine(policy)
+        self.thresholds = policy.thresholds()
+
+    def classify(
+        self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None
+    ) -> list[Verdict]:
+        """One verdict per comment, from the rules alone."""
+        ctxs = contexts_for(comments, contexts)
+        verdicts: list[Verdict] = []
+        for comment, ctx in zip(comments, ctxs, strict=True):
+            verdicts.append(self.classify_text(comment.text, ctx))
+        return verdicts
+
+    def classify_text(self, text: str, context: Context | None = None) -> Verdict:
+        """Classify one text (used by the CLI and tests)."""
+        res = self.engine.scan(text, context)
+        return make_verdict(
+            scores=res.scores,
+            evidence=res.evidence,
+            thresholds=self.thresholds,
+            classifier=f"{self.name}@{self.version}",
+            staff_mentioned=res.staff_ids,
+            pupils_mentioned=res.pupils,
+        )

@@ -1,0 +1,109 @@
+"""Rule engine and RuleClassifier."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from classifiers.rules import RuleClassifier
+from config.policy import SchoolPolicy
+from core.models import Category, Comment, Context, Platform
+
+
+def _comment(text: str, n: int = 1) -> Comment:
+    return Comment(
+        school_id="hollybrook",
+        platform=Platform.FACEBOOK,
+        external_id=f"c{n}",
+        thread_id="t1",
+        parent_id=None,
+        author_id="a1",
+        author_name="A Parent",
+        text=text,
+        created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        permalink="https://facebook.example/c1",
+    )
+
+
+def test_one_verdict_per_comment_in_order(policy: SchoolPolicy) -> None:
+    texts = ["Lovely assembly today!", "i just want to disappear, i dont want to be here anymore"]
+    verdicts = RuleClassifier(policy).classify([_comment(t, i) for i, t in enumerate(texts)])
+    assert [v.primary for v in verdicts] == [Category.BENIGN, Category.SELF_HARM]
+    assert verdicts[0].flagged == (Category.BENIGN,)
+    assert verdicts[1].classifier.startswith("rules@")
+
+
+def test_self_harm_span_points_into_original_text(policy: SchoolPolicy) -> None:
+    text = "honestly I w a n t to d i e"
+    v = RuleClassifier(policy).classify_text(text)
+    assert v.primary is Category.SELF_HARM
+    ev = next(e for e in v.evidence if e.category is Category.SELF_HARM)
+    assert ev.span is not None
+    assert text[ev.span[0] : ev.span[1]] == ev.matched
+    assert "d i e" in ev.matched
+    assert v.explanation.startswith("Flagged as self-harm:")
+
+
+def test_threat_and_laughing_idiom(policy: SchoolPolicy) -> None:
+    rc = RuleClassifier(policy)
+    assert (
+        rc.classify_text("You better watch your back in the car park.").primary is Category.THREAT
+    )
+    joke = rc.classify_text("If he loses one more water bottle I swear I'll kill him 😂")
+    assert joke.primary is Category.BENIGN
+
+
+def test_staff_allegation_needs_identifiable_staff(policy: SchoolPolicy) -> None:
+    rc = RuleClassifier(policy)
+    named = rc.classify_text("Mr Reeve grabbed my son by the arm and dragged him out")
+    assert named.primary is Category.STAFF_ALLEGATION
+    assert named.staff_mentioned == ("mr_reeve",)
+    unnamed = rc.classify_text("one of the dinner ladies grabbed my son by the arm")
+    assert unnamed.primary is Category.ABUSE_DISCLOSURE
+    assert unnamed.staff_mentioned == ()
+
+
+def test_staff_named_in_context_makes_pronoun_identifiable(policy: SchoolPolicy) -> None:
+    rc = RuleClassifier(policy)
+    ctx = Context(post_text="Well done to Miss Bello's class", parent_text="")
+    v = rc.classify_text("she shoved my daughter into the wall", ctx)
+    assert v.primary is Category.STAFF_ALLEGATION
+
+
+def test_defamation_needs_school_subject(policy: SchoolPolicy) -> None:
+    rc = RuleClassifier(policy)
+    v = rc.classify_text("The head has been fiddling the budget for years, everyone knows")
+    assert v.primary is Category.DEFAMATION
+    assert "head" in v.staff_mentioned
+
+
+def test_school_lexicon_term(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text("what a HOLLYBROOK   horror show")
+    assert v.primary is Category.BULLYING
+    assert any(e.source == "lexicon" for e in v.evidence)
+
+
+def test_pupil_with_details_is_personal_data_and_name_not_copied(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text("Poppy Lindqvist in 3B has epilepsy, keep an eye out")
+    assert v.primary is Category.PERSONAL_DATA
+    assert v.pupils_mentioned == 1
+    assert all("Lindqvist" not in e.matched for e in v.evidence)
+    assert "Lindqvist" not in v.explanation
+
+
+def test_advert_number_is_not_personal_data(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text(
+        "Tutoring from £15/hr, use code HOLLY10 for 10% off, call 07700 900321"
+    )
+    assert v.primary is Category.SPAM
+
+
+def test_hate_obfuscated(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text("the SEN unit is full of r3t4rds")
+    assert v.primary is Category.HATE
+
+
+def test_contexts_length_must_match(policy: SchoolPolicy) -> None:
+    import pytest
+
+    with pytest.raises(ValueError):
+        RuleClassifier(policy).classify([_comment("hi")], [Context(), Context()])
