@@ -160,7 +160,11 @@ def _validation_problems(
 ) -> Iterator[tuple[int, str]]:
     for err in exc.errors(include_url=False):
         for path, message in _explain(err, data):
-            line = lines.line_of(path)
+            if err["type"] == "invalid_key":
+                line = lines.line_of(path)
+                path = path[:-1]
+            else:
+                line = lines.line_of(path)
             yield line, _format(source, line, path, message)
 
 
@@ -175,6 +179,15 @@ def _explain(err: Mapping[str, Any], data: Mapping[str, Any]) -> Iterator[tuple[
         return
     if kind == "extra_forbidden":
         yield loc, _unknown_key(loc)
+        return
+    if kind == "invalid_key":
+        yield (
+            loc,
+            (
+                f"a key here is read as {err.get('input')!r}, not as text (yes, no, on, off, "
+                "true, false and numbers are not text): put the key in quotes or fix its spelling"
+            ),
+        )
         return
     if kind == "missing":
         yield loc, f"missing required key {loc[-1]!r}"

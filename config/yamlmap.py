@@ -147,7 +147,22 @@ class LineMap:
                 else:
                     seen[name] = line
                 self.lines[path + (name,)] = line
+                typed = _typed_key(key)
+                if typed is not None:
+                    self.lines.setdefault(path + (typed,), line)
                 self.walk(value, path + (name,))
+
+
+def _typed_key(key: Node) -> int | None:
+    """A YAML 1.1 boolean or integer key as pydantic reports it (``yes`` -> 1)."""
+    if key.tag == "tag:yaml.org,2002:bool":
+        return int(str(key.value).lower() in ("yes", "true", "on"))
+    if key.tag == _INT:
+        try:
+            return int(str(key.value).replace("_", ""))
+        except ValueError:
+            return None
+    return None
 
 
 def _as_int(part: str | int) -> str | int:

@@ -274,3 +274,19 @@ def test_unknown_category_key(tmp_path: Path) -> None:
         f"{tmp_path / 'policy.yaml'}:{_line(text, 'spma:')}: "
         "categories.spma: 'spma' is not allowed here"
     )
+
+
+def test_yes_as_a_key_is_explained(tmp_path: Path) -> None:
+    text = _edit("school:\n", "school:\n  on: x\n")
+    problems = _problems(tmp_path, text)
+    assert problems[0].startswith(f"{tmp_path / 'policy.yaml'}:{_line(text, '  on: x')}: school: ")
+    assert "put the key in quotes" in problems[0]
+
+
+def test_end_before_start_points_at_the_holiday(tmp_path: Path) -> None:
+    text = _edit("    start: 2027-02-15\n", "    start: 2027-02-25\n")
+    problems = _problems(tmp_path, text)
+    line = _line(text, "name: February half term")
+    assert problems == [
+        f"{tmp_path / 'policy.yaml'}:{line}: holidays.2: start must not be after end"
+    ]
