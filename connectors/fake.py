@@ -213,7 +213,7 @@ class ScenarioConnector:
         parent_id: str | None = None,
         created_at: datetime | None = None,
         comment_id: str | None = None,
-        expected: Category = Category.BENIGN,
+        expected: Category | str = Category.BENIGN,
     ) -> Comment:
         """Post a new comment, as if someone had just written it.
 
@@ -225,14 +225,15 @@ class ScenarioConnector:
             parent_id: A comment under the same post to reply to.
             created_at: When it was written; defaults to ``core.clock.utc_now()``.
             comment_id: Its id; a fresh unique one by default.
-            expected: The label it is meant to get (kept in ``raw``).
+            expected: The label it is meant to get (a category or its name; kept in ``raw``).
 
         Returns:
             The comment as :meth:`fetch_since` will serve it.
 
         Raises:
-            ValueError: Unknown post or parent, duplicate id, or a private video.
+            ValueError: Unknown post, parent or category, duplicate id, or a private video.
         """
+        label = Category(expected)
         post = self._posts.get(post_id)
         if post is None:
             raise ValueError(f"no {self.platform.value} post {post_id!r} in this scenario")
@@ -255,7 +256,7 @@ class ScenarioConnector:
             "author_name": author_name,
             "text": text,
             "created_at": format_utc(when),
-            "expected": expected.value,
+            "expected": label.value,
         }
         item = ScenarioComment(
             platform=self.platform,
@@ -266,7 +267,7 @@ class ScenarioConnector:
             author_name=author_name,
             text=text,
             created_at=when,
-            expected=expected,
+            expected=label,
             raw=raw,
         )
         bisect.insort(self._comments, item, key=lambda c: c.sort_key)
