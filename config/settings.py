@@ -245,6 +245,10 @@ class Settings(BaseSettings):
         problems: list[str] = []
         if self.mail_transport == "smtp" and not self.smtp_host.strip():
             problems.append(f"{env_name('smtp_host')}: set the mail server name to send by SMTP")
+        if self.smtp_cafile is not None and not self.smtp_cafile.is_file():
+            problems.append(f"{env_name('smtp_cafile')}: no such file: {self.smtp_cafile}")
+        if self.model_dir is not None and not self.model_dir.is_dir():
+            problems.append(f"{env_name('model_dir')}: no such folder: {self.model_dir}")
         if self.mode != "demo":
             key = self.secret_key.get_secret_value()
             if is_placeholder(key) or len(key) < 32:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
@@ -84,7 +85,42 @@ def summary_lines(policy: SchoolPolicy, path: Path) -> list[str]:
     urgent = sorted(cat.value for cat, route in policy.routes.items() if route.urgent)
     lines.append(f"Urgent (day or night): {', '.join(urgent) or 'none'}")
     lines.append(f"Public replies: {'on' if policy.public_replies.enabled else 'off'}")
+    notes = warnings(policy, today)
+    if notes:
+        lines.append("Warnings:")
+        lines.extend(f"  {note}" for note in notes)
     return lines
+
+
+def warnings(policy: SchoolPolicy, today: dt.date) -> list[str]:
+    """Things that are allowed but probably not what the school wants.
+
+    Args:
+        policy: The validated policy.
+        today: Today's date in the school's time zone.
+
+    Returns:
+        One plain sentence per warning (empty when there is nothing to say).
+    """
+    notes: list[str] = []
+    review = policy.review
+    if review.next_review < today:
+        notes.append(
+            f"the policy review was due on {review.next_review.isoformat()} "
+            "(Aycliffe 7; Preston Grange 801): review it and update the review dates"
+        )
+    if not any(staff.role == "headteacher" for staff in policy.roster.staff):
+        notes.append(
+            "no roster staff member has 'role: headteacher', so an allegation about the "
+            "headteacher cannot be sent to the chair of governors (Aycliffe 3, 4)"
+        )
+    for role in ROLES:
+        holder = policy.roles[role]
+        if holder.is_absent(today):
+            fallback = policy.roles.get(holder.fallback) if holder.fallback else None
+            if fallback is None or fallback.is_absent(today):
+                notes.append(f"{role} ({holder.name}) is away today and nobody stands in")
+    return notes
 
 
 def register(app: typer.Typer) -> None:

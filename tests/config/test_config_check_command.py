@@ -53,3 +53,24 @@ def test_help_is_plain_english() -> None:
     result = CliRunner().invoke(_app(), ["check-config", "--help"])
     assert result.exit_code == 0
     assert "list every mistake" in result.output
+
+
+def test_warnings_for_missing_headteacher_and_overdue_review(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    text = (
+        text.replace("      role: headteacher\n", "")
+        .replace("  next_review: 2027-09-01", "  next_review: 2000-09-01")
+        .replace("  last_reviewed: 2026-09-01", "  last_reviewed: 1999-09-01")
+    )
+    path = tmp_path / "old.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["check-config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Warnings:" in result.output
+    assert "review was due on 2000-09-01" in result.output
+    assert "no roster staff member has 'role: headteacher'" in result.output
+
+
+def test_no_warnings_for_the_default_policy() -> None:
+    result = CliRunner().invoke(_app(), ["check-config", str(DEFAULT_POLICY)])
+    assert "Warnings:" not in result.output

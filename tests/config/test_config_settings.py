@@ -161,3 +161,14 @@ def test_secrets_file_problems(tmp_path: Path) -> None:
     path = _secrets(tmp_path, "# x\nSCHOOLWATCH_SECRT_KEY=abc\n", 0o600)
     with pytest.raises(ConfigError, match=r"schoolwatch.secrets:2: unknown setting"):
         load_settings(secrets_file=path)
+
+
+def test_missing_cafile_and_model_dir_are_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(smtp_cafile=tmp_path / "ca.pem", model_dir=tmp_path / "model")
+    assert "SCHOOLWATCH_SMTP_CAFILE: no such file" in str(info.value)
+    assert "SCHOOLWATCH_MODEL_DIR: no such folder" in str(info.value)
+    (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
+    (tmp_path / "model").mkdir()
+    settings = load_settings(smtp_cafile=tmp_path / "ca.pem", model_dir=tmp_path / "model")
+    assert settings.model_dir == tmp_path / "model"
