@@ -1,0 +1,287 @@
+"""The pipeline cycle: store once, route, alert, and survive crashes without loss or duplicates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.policy import SchoolPolicy
+from connectors.fake import ScenarioConnector
+from connectors.scenarios import Scenario, demo_scenario_path
+from core.errors import AuthError, RateLimited
+from core.models import Category, Platform
+from monitor.pipeline import run_cycle
+from storage.tables import (
+    AlertRow,
+    AuditEvent,
+    CommentRow,
+    ConnectorCursor,
+    DecisionRow,
+    Delivery,
+    EvidenceRecord,
+    PlatformAction,
+    QueueItem,
+    VerdictRow,
+)
+from tests.oracle import OracleClassifier
+
+
+class Crash(Exception):
+    """Stands for the process dying at a given point."""
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return Scenario.load(demo_scenario_path())
+
+
+@pytest.fixture(scope="module")
+def classifier() -> OracleClassifier:
+    return OracleClassifier()
+
+
+def _count(factory: sessionmaker[Session], table: type, **where: object) -> int:
+    with factory() as session:
+        stmt = select(func.count()).select_from(table)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(table, key) == value)
+        return int(session.scalar(stmt) or 0)
+
+
+def _drain(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    connector: ScenarioConnector,
+    classifier: OracleClassifier,
+    source: str = "facebook",
+    limit: int = 25,
+    crash: Callable[[str], None] | None = None,
+) -> None:
+    for _ in range(100):
+        report = run_cycle(
+            factory=factory,
+            policy=policy,
+            channel=policy.channel(source),
+            connector=connector,
+            classifier=classifier,
+            limit=limit,
+            crash=crash,
+        )
+        if not report.more:
+            return
+    raise AssertionError("source never drained")
+
+
+def test_cycle_stores_every_comment_once_and_moves_the_cursor(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    expected = connector.comment_count()
+    _drain(factory, policy, connector, classifier)
+    assert _count(factory, CommentRow) == expected
+    assert _count(factory, VerdictRow) == expected
+    # A second pass finds nothing new and changes nothing.
+    report = run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier,
+    )
+    assert (report.fetched, report.stored) == (0, 0)
+    assert _count(factory, CommentRow) == expected
+    with factory() as session:
+        cursor = session.scalars(select(ConnectorCursor)).one()
+    assert cursor.cursor is not None and cursor.comments_total == expected
+
+
+def test_refetch_from_an_old_cursor_is_harmless(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    _drain(factory, policy, connector, classifier)
+    alerts = _count(factory, AlertRow)
+    with factory.begin() as session:
+        session.scalars(select(ConnectorCursor)).one().cursor = None  # as if the cursor were lost
+    _drain(factory, policy, connector, classifier)
+    assert _count(factory, CommentRow) == connector.comment_count()
+    assert _count(factory, AlertRow) == alerts
+
+
+@pytest.mark.parametrize("stage", ["stored", "dispatched", "before_commit"])
+def test_crash_before_commit_loses_and_duplicates_nothing(
+    stage: str,
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    calls = {"n": 0}
+
+    def crash_on_third_batch(at: str) -> None:
+        if at == stage:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise Crash(at)
+
+    with pytest.raises(Crash):
+        _drain(factory, policy, connector, classifier, crash=crash_on_third_batch)
+    stored_before_restart = _count(factory, CommentRow)
+    assert stored_before_restart == 2 * 25  # the third batch rolled back whole
+    _drain(factory, policy, connector, classifier)  # the "restarted" worker
+    assert _count(factory, CommentRow) == connector.comment_count()
+    with factory() as session:
+        dupes = session.execute(
+            select(CommentRow.external_id).group_by(CommentRow.external_id).having(func.count() > 1)
+        ).all()
+        per_comment_alerts = session.execute(
+            select(AlertRow.comment_id).group_by(AlertRow.comment_id).having(func.count() > 1)
+        ).all()
+        per_delivery = session.execute(
+            select(Delivery.dedupe_key).group_by(Delivery.dedupe_key).having(func.count() > 1)
+        ).all()
+    assert dupes == [] and per_comment_alerts == [] and per_delivery == []
+    assert _count(factory, VerdictRow) == connector.comment_count()
+
+
+def test_safeguarding_comment_is_alerted_queued_and_hidden_with_evidence_first(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    post = next(p for p in scenario.posts if p.platform is Platform.FACEBOOK)
+    new_id = connector.add_comment(
+        post_id=post.id,
+        text="my friend in year 5 told me her stepdad hits her and she is scared to go home",
+        author_name="Worried Parent",
+        author_id="u-999",
+        expected=Category.ABUSE_DISCLOSURE,
+    ).external_id
+    _drain(factory, policy, connector, classifier)
+    with factory() as session:
+        row = session.scalars(select(CommentRow).where(CommentRow.external_id == new_id)).one()
+        assert row.primary_category == "abuse_disclosure"
+        alert = session.scalars(select(AlertRow).where(AlertRow.comment_id == row.id)).one()
+        roles = {r["role"] for r in alert.recipients}
+        assert {"dsl", "deputy_dsl"} <= roles and alert.urgent
+        deliveries = session.scalars(select(Delivery).where(Delivery.alert_id == alert.id)).all()
+        assert {d.recipient_role for d in deliveries} >= {"dsl", "deputy_dsl"}
+        assert all(d.status == "pending" for d in deliveries)  # urgent: not held for hours
+        evidence = session.scalars(
+            select(EvidenceRecord).where(EvidenceRecord.comment_id == row.id)
+        ).one()
+        action = session.scalars(
+            select(PlatformAction).where(PlatformAction.comment_id == row.id)
+        ).one()
+        assert evidence.snapshot["comment"]["text"].startswith("my friend")
+        assert action.action == "hide" and action.status == "pending"
+        assert (
+            session.scalars(select(QueueItem).where(QueueItem.comment_id == row.id))
+            .one()
+            .safeguarding
+        )
+        decision = session.scalars(
+            select(DecisionRow).where(DecisionRow.comment_id == row.id)
+        ).one()
+        assert "Aycliffe" in decision.clause or "Preston Grange" in decision.clause
+        events = set(session.scalars(select(AuditEvent.event)))
+    assert {"alert.raised", "evidence.saved"} <= events
+
+
+def test_criticism_is_queued_for_the_comms_lead_and_never_hidden(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    _drain(factory, policy, connector, classifier)
+    with factory() as session:
+        items = session.scalars(select(QueueItem).where(QueueItem.category == "criticism")).all()
+        hidden = session.scalars(
+            select(PlatformAction.id)
+            .join(CommentRow, CommentRow.id == PlatformAction.comment_id)
+            .where(CommentRow.primary_category == "criticism")
+        ).all()
+    assert items and all(i.queue_role == "comms_lead" for i in items)
+    assert hidden == []
+
+
+def test_dead_token_pauses_the_source_and_tells_the_admin(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    fb = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    yt = ScenarioConnector(scenario, Platform.YOUTUBE, policy.school.id)
+    fb.fail_next(
+        AuthError(
+            "token expired", platform="facebook", code="190", fix="Run schoolwatch connect facebook"
+        )
+    )
+    report = run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=fb,
+        classifier=classifier,
+    )
+    assert report.status == "paused"
+    again = run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=fb,
+        classifier=classifier,
+    )
+    assert again.status == "paused" and again.fetched == 0
+    _drain(factory, policy, yt, classifier, source="youtube")  # other sources keep running
+    assert _count(factory, CommentRow, platform="youtube") == yt.comment_count()
+    with factory() as session:
+        admin_mail = session.scalars(select(Delivery).where(Delivery.kind == "admin")).one()
+        state = session.get(ConnectorCursor, (policy.school.id, "facebook"))
+    assert admin_mail.recipient_role == "admin" and "connect facebook" in admin_mail.payload["fix"]
+    assert state is not None and state.paused
+
+
+def test_rate_limit_backs_off_and_then_resumes(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.YOUTUBE, policy.school.id)
+    connector.fail_next(RateLimited("slow down", platform="youtube", retry_after=120))
+    first = run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("youtube"),
+        connector=connector,
+        classifier=classifier,
+    )
+    assert first.status == "retry"
+    skipped = run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("youtube"),
+        connector=connector,
+        classifier=classifier,
+    )
+    assert skipped.status == "skipped"
+    with factory.begin() as session:
+        session.get(ConnectorCursor, (policy.school.id, "youtube")).retry_after = None  # type: ignore[union-attr]
+    _drain(factory, policy, connector, classifier, source="youtube")
+    assert _count(factory, CommentRow) == connector.comment_count()
