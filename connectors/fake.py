@@ -179,9 +179,8 @@ class ScenarioConnector:
                 platform=self.platform.value,
                 code="unsupported",
             )
-        if not any(c.id == external_id for c in self._comments) or self.state(external_id) == (
-            "deleted"
-        ):
+        exists = any(c.id == external_id for c in self._comments)
+        if not exists or self.state(external_id) == "deleted":
             raise ConnectorError(
                 f"comment {external_id} not found", platform=self.platform.value, code="not_found"
             )
