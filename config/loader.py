@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import stat
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -63,9 +64,12 @@ def load_policy(path: Path) -> SchoolPolicy:
     """
     name = str(path)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        info = path.stat()
+        size = info.st_size
+        if stat.S_ISDIR(info.st_mode):
             _fail(name, f"{name}: is a folder, not a policy file")
+        if not stat.S_ISREG(info.st_mode):
+            _fail(name, f"{name}: is not an ordinary file")
         if size > MAX_BYTES:
             _fail(
                 name,
