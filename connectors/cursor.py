@@ -39,8 +39,11 @@ class Position:
 
     def encode(self) -> str:
         """The opaque cursor string."""
-        body: dict[str, Any] = {"v": 1, "hw": self.hw.isoformat() if self.hw else None,
-                                "id": self.last_id}
+        body: dict[str, Any] = {
+            "v": 1,
+            "hw": self.hw.isoformat() if self.hw else None,
+            "id": self.last_id,
+        }
         body.update(self.extra)
         return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
@@ -61,8 +64,9 @@ class Position:
             last_id = str(body.pop("id"))
             return cls(datetime.fromisoformat(hw) if hw else None, last_id, body)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ConnectorError(f"unreadable cursor for {platform}", platform=platform,
-                                 code="bad_cursor") from exc
+            raise ConnectorError(
+                f"unreadable cursor for {platform}", platform=platform, code="bad_cursor"
+            ) from exc
 
     def with_extra(self, **extra: Any) -> Position:
         """The same position with connector state replaced or added."""
@@ -99,8 +103,9 @@ class Selection:
     remaining: list[Comment]
 
 
-def select(candidates: list[Comment], position: Position, *, limit: int,
-           overlap: timedelta) -> Selection:
+def select(
+    candidates: list[Comment], position: Position, *, limit: int, overlap: timedelta
+) -> Selection:
     """Choose the next batch from ``candidates`` (already deduplicated).
 
     New comments (after the position) go out oldest first, at most ``limit``.

@@ -100,15 +100,24 @@ def map_graph_error(exc: Exception) -> ConnectorError:
         sub = exc.api_error_subcode()
         tag = f"{code}/{sub}" if sub else str(code)
         if code == 190 or code == 102:
-            return AuthError("Facebook token rejected", platform=p, code=tag,
-                             fix=FIX_TOKEN.format(code=tag))
+            return AuthError(
+                "Facebook token rejected", platform=p, code=tag, fix=FIX_TOKEN.format(code=tag)
+            )
         if code == 10 or 200 <= code <= 299:
-            return PermissionMissing("Facebook permission missing", platform=p, code=tag,
-                                     fix=FIX_PERMISSION.format(code=tag))
+            return PermissionMissing(
+                "Facebook permission missing",
+                platform=p,
+                code=tag,
+                fix=FIX_PERMISSION.format(code=tag),
+            )
         if code in THROTTLE_CODES:
             _, regain = usage_percent(exc.http_headers() or {})
-            return RateLimited("Facebook rate limit reached", platform=p, code=tag,
-                               retry_after=float(max(1, regain) * 60))
+            return RateLimited(
+                "Facebook rate limit reached",
+                platform=p,
+                code=tag,
+                retry_after=float(max(1, regain) * 60),
+            )
         if code == 100 and sub == 33:
             return SkippableItem("Facebook object no longer exists", platform=p, code=tag)
         status = exc.http_status() or 0
@@ -156,8 +165,9 @@ class FacebookConnector(PollingConnector):
         body = response.json()
         if not isinstance(body, dict):
             self.stats["malformed_replies"] += 1
-            raise TransientError("Facebook sent a reply that is not JSON",
-                                 platform="facebook", code="malformed")
+            raise TransientError(
+                "Facebook sent a reply that is not JSON", platform="facebook", code="malformed"
+            )
         return body
 
     def _pace(self, headers: Mapping[str, str]) -> None:
@@ -166,8 +176,12 @@ class FacebookConnector(PollingConnector):
         self.last_usage = usage
         if usage >= _STOP_AT:
             self.stats["usage_stops"] += 1
-            raise RateLimited(f"Facebook usage at {usage}%", platform="facebook",
-                              code="usage", retry_after=float(max(1, regain) * 60))
+            raise RateLimited(
+                f"Facebook usage at {usage}%",
+                platform="facebook",
+                code="usage",
+                retry_after=float(max(1, regain) * 60),
+            )
         if usage >= _SLOW_DOWN_AT:
             self.stats["usage_pauses"] += 1
             time.sleep(min(5.0, (usage - _SLOW_DOWN_AT) / 3))
@@ -181,8 +195,9 @@ class FacebookConnector(PollingConnector):
             body = self._call("GET", (node, edge), params)
             data = body.get("data")
             if not isinstance(data, list):
-                raise TransientError("Facebook list reply without data", platform="facebook",
-                                     code="malformed")
+                raise TransientError(
+                    "Facebook list reply without data", platform="facebook", code="malformed"
+                )
             items.extend(d for d in data if isinstance(d, dict))
             paging = body.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")
@@ -196,8 +211,11 @@ class FacebookConnector(PollingConnector):
 
     def _collect(self, position: Position, since: float) -> tuple[list[Comment], Position]:
         lookback = time.time() - self.settings.lookback_days * 86400
-        posts = self._edge(self.page_id, "feed", {"fields": POST_FIELDS, "limit": 100,
-                                                  "since": int(min(lookback, since))})
+        posts = self._edge(
+            self.page_id,
+            "feed",
+            {"fields": POST_FIELDS, "limit": 100, "since": int(min(lookback, since))},
+        )
         found: list[Comment] = []
         for post in posts:
             post_id = str(post.get("id", ""))
@@ -212,9 +230,17 @@ class FacebookConnector(PollingConnector):
             except ValueError:
                 pass  # unreadable time: read the post's comments anyway
             try:
-                raw = self._edge(post_id, "comments", {
-                    "fields": COMMENT_FIELDS, "filter": "stream", "order": "chronological",
-                    "since": int(since), "limit": 100})
+                raw = self._edge(
+                    post_id,
+                    "comments",
+                    {
+                        "fields": COMMENT_FIELDS,
+                        "filter": "stream",
+                        "order": "chronological",
+                        "since": int(since),
+                        "limit": 100,
+                    },
+                )
             except SkippableItem:
                 self._skip("post vanished during the poll", post_id)
                 continue
@@ -229,13 +255,17 @@ class FacebookConnector(PollingConnector):
             author = item.get("from") or {}
             parent = item.get("parent") or {}
             return Comment(
-                school_id=self.school.id, platform=Platform.FACEBOOK,
-                external_id=str(item["id"]), thread_id=post_id,
+                school_id=self.school.id,
+                platform=Platform.FACEBOOK,
+                external_id=str(item["id"]),
+                thread_id=post_id,
                 parent_id=str(parent["id"]) if parent.get("id") else None,
-                author_id=str(author.get("id", "")), author_name=str(author.get("name", "")),
+                author_id=str(author.get("id", "")),
+                author_name=str(author.get("name", "")),
                 text=str(item.get("message", "")),
                 created_at=parse_fb_time(str(item["created_time"])),
-                permalink=str(item.get("permalink_url", "")), raw=item,
+                permalink=str(item.get("permalink_url", "")),
+                raw=item,
                 thread_title=self._titles.get(post_id, ""),
             )
         except (KeyError, ValueError, TypeError):
@@ -279,8 +309,12 @@ class FacebookConnector(PollingConnector):
     def apply(self, action: Action, external_id: str, *, text: str = "") -> ActionResult:
         """Hide, unhide, delete or reply to a comment through the SDK's ``Comment`` object."""
         if action not in self.supports:
-            raise PermissionMissing(f"Facebook cannot {action.value}", platform="facebook",
-                                    code="unsupported", fix="Choose hide, unhide or delete.")
+            raise PermissionMissing(
+                f"Facebook cannot {action.value}",
+                platform="facebook",
+                code="unsupported",
+                fix="Choose hide, unhide or delete.",
+            )
         node = FbComment(fbid=external_id, api=self.api)
         self.stats["api_calls"] += 1
         try:
@@ -290,8 +324,12 @@ class FacebookConnector(PollingConnector):
                 node.api_delete()
             else:
                 reply = node.create_comment(params={"message": text})
-                return ActionResult(ok=True, action=action, external_id=external_id,
-                                    detail=f"reply {reply.get_id()}")
+                return ActionResult(
+                    ok=True,
+                    action=action,
+                    external_id=external_id,
+                    detail=f"reply {reply.get_id()}",
+                )
         except (FacebookError, requests.RequestException) as exc:
             raise map_graph_error(exc) from exc
         self.stats[f"actions.{action.value}"] += 1
@@ -304,5 +342,9 @@ class FacebookConnector(PollingConnector):
         token = self.settings.facebook_page_token.get_secret_value()
         debug = self._call("GET", ("debug_token",), {"input_token": token})
         data = debug.get("data") or {}
-        return {"id": me.get("id"), "name": me.get("name"), "type": data.get("type"),
-                "scopes": list(data.get("scopes") or [])}
+        return {
+            "id": me.get("id"),
+            "name": me.get("name"),
+            "type": data.get("type"),
+            "scopes": list(data.get("scopes") or []),
+        }

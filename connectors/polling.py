@@ -74,18 +74,34 @@ class PollingConnector:
         new_cursor = chosen.position.encode()
         self._pending = (new_cursor, chosen.remaining, chosen.position) if chosen.more else None
         self.stats["comments_fetched"] += len(chosen.delivered)
-        log.info("%s source %s: %d comments, more=%s", self.platform_name, self.channel.id,
-                 len(chosen.delivered), chosen.more)
+        log.info(
+            "%s source %s: %d comments, more=%s",
+            self.platform_name,
+            self.channel.id,
+            len(chosen.delivered),
+            chosen.more,
+        )
         delivered = sorted(chosen.delivered, key=sort_key)
         return Batch(comments=tuple(delivered), cursor=new_cursor, more=chosen.more)
 
     def _count_error(self, exc: ConnectorError) -> None:
-        kind = ("rate_limited" if isinstance(exc, RateLimited) else
-                "transient" if isinstance(exc, TransientError) else
-                "auth" if exc.fatal else type(exc).__name__.lower())
+        kind = (
+            "rate_limited"
+            if isinstance(exc, RateLimited)
+            else "transient"
+            if isinstance(exc, TransientError)
+            else "auth"
+            if exc.fatal
+            else type(exc).__name__.lower()
+        )
         self.stats[f"errors.{kind}"] += 1
-        log.warning("%s source %s: %s (%s)", self.platform_name, self.channel.id,
-                    type(exc).__name__, exc.code or "-")
+        log.warning(
+            "%s source %s: %s (%s)",
+            self.platform_name,
+            self.channel.id,
+            type(exc).__name__,
+            exc.code or "-",
+        )
 
     def _skip(self, reason: str, item_id: str = "") -> None:
         """Count and log one unusable item (its content is never logged)."""
@@ -105,8 +121,11 @@ class PollingConnector:
             return
         if token in seen:
             self.stats["repeat_cursor"] += 1
-            raise TransientError(f"{self.platform_name} repeated a page cursor in {where}",
-                                 platform=self.platform_name, code="repeat_cursor")
+            raise TransientError(
+                f"{self.platform_name} repeated a page cursor in {where}",
+                platform=self.platform_name,
+                code="repeat_cursor",
+            )
         seen.add(token)
 
 

@@ -86,8 +86,9 @@ def verify_signature(raw_body: bytes, signature_header: str | None, app_secret: 
         raise WebhookRejected("X-Hub-Signature-256 does not match the body (forged or altered)")
 
 
-def parse_events(raw_body: bytes, signature_header: str | None,
-                 app_secret: str) -> list[WebhookEvent]:
+def parse_events(
+    raw_body: bytes, signature_header: str | None, app_secret: str
+) -> list[WebhookEvent]:
     """Verify the signature on the raw body, then parse the ``feed`` comment changes.
 
     Raises:

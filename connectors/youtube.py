@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-import google_auth_httplib2
-import httplib2
+import google_auth_httplib2  # type: ignore[import-untyped]
+import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
@@ -90,39 +90,56 @@ def map_google_error(exc: Exception) -> ConnectorError:
     p = Platform.YOUTUBE.value
     if isinstance(exc, RefreshError):
         code = "invalid_grant" if "invalid_grant" in str(exc) else "refresh_failed"
-        return AuthError("Google refused the refresh token", platform=p, code=code,
-                         fix=FIX_REFRESH.format(code=code))
+        return AuthError(
+            "Google refused the refresh token",
+            platform=p,
+            code=code,
+            fix=FIX_REFRESH.format(code=code),
+        )
     if isinstance(exc, HttpError):
         status = int(exc.status_code or 0)
         details = exc.error_details if isinstance(exc.error_details, list) else []
-        reason = str(details[0].get("reason", "")) if details and isinstance(
-            details[0], dict) else ""
+        reason = (
+            str(details[0].get("reason", "")) if details and isinstance(details[0], dict) else ""
+        )
         tag = reason or str(status)
         if reason == "quotaExceeded" or reason == "dailyLimitExceeded":
-            return QuotaExhausted("YouTube daily quota used up", platform=p, code=tag,
-                                  retry_after=seconds_to_quota_reset(utc_now()))
+            return QuotaExhausted(
+                "YouTube daily quota used up",
+                platform=p,
+                code=tag,
+                retry_after=seconds_to_quota_reset(utc_now()),
+            )
         if status == 429 or reason in ("rateLimitExceeded", "userRateLimitExceeded"):
             after = exc.resp.get("retry-after") if exc.resp is not None else None
-            return RateLimited("YouTube asked us to slow down", platform=p, code=tag,
-                               retry_after=float(after) if after and after.isdigit() else 60.0)
+            return RateLimited(
+                "YouTube asked us to slow down",
+                platform=p,
+                code=tag,
+                retry_after=float(after) if after and after.isdigit() else 60.0,
+            )
         if status == 401:
-            return AuthError("YouTube rejected the credentials", platform=p, code=tag,
-                             fix=FIX_REFRESH.format(code=tag))
+            return AuthError(
+                "YouTube rejected the credentials",
+                platform=p,
+                code=tag,
+                fix=FIX_REFRESH.format(code=tag),
+            )
         if reason in ("commentsDisabled", "commentNotFound", "videoNotFound", "processingFailure"):
             return SkippableItem(f"YouTube item unavailable ({reason})", platform=p, code=tag)
         if status == 404:
             return SkippableItem("YouTube item not found", platform=p, code=tag)
         if status == 403:
-            return PermissionMissing("YouTube refused the request", platform=p, code=tag,
-                                     fix=FIX_SCOPE.format(code=tag))
+            return PermissionMissing(
+                "YouTube refused the request", platform=p, code=tag, fix=FIX_SCOPE.format(code=tag)
+            )
         if status >= 500 or reason in ("backendError", "invalidPageToken"):
             return TransientError("YouTube service error", platform=p, code=tag)
         return ConnectorError(f"YouTube request failed ({tag})", platform=p, code=tag)
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return TransientError("YouTube call timed out", platform=p, code="timeout")
     if isinstance(exc, ValueError):
-        return TransientError("YouTube sent a reply that is not JSON", platform=p,
-                              code="malformed")
+        return TransientError("YouTube sent a reply that is not JSON", platform=p, code="malformed")
     if isinstance(exc, (TransportError, httplib2.HttpLib2Error, OSError)):
         return TransientError("YouTube unreachable", platform=p, code="network")
     return ConnectorError(f"YouTube call failed: {type(exc).__name__}", platform=p)
@@ -133,24 +150,39 @@ class YouTubeConnector(PollingConnector):
 
     platform: ClassVar[Platform] = Platform.YOUTUBE
     supports: ClassVar[frozenset[Action]] = frozenset(
-        {Action.HIDE, Action.UNHIDE, Action.APPROVE, Action.HOLD_FOR_REVIEW, Action.DELETE,
-         Action.REPLY}
+        {
+            Action.HIDE,
+            Action.UNHIDE,
+            Action.APPROVE,
+            Action.HOLD_FOR_REVIEW,
+            Action.DELETE,
+            Action.REPLY,
+        }
     )
     platform_name = "youtube"
 
     def __init__(self, channel: Channel, school: School, settings: ConnectorSettings) -> None:
         super().__init__(channel, school, settings)
         self.channel_id = channel.account_id
-        self.credentials = Credentials(
-            token=None, refresh_token=settings.google_refresh_token.get_secret_value(),
+        self.credentials = Credentials(  # type: ignore[no-untyped-call]
+            token=None,
+            refresh_token=settings.google_refresh_token.get_secret_value(),
             client_id=settings.google_client_id,
             client_secret=settings.google_client_secret.get_secret_value(),
-            token_uri=settings.youtube_token_url, scopes=SCOPES)
+            token_uri=settings.youtube_token_url,
+            scopes=SCOPES,
+        )
         http = google_auth_httplib2.AuthorizedHttp(
-            self.credentials, http=httplib2.Http(timeout=settings.timeout))
-        self.yt: Any = build("youtube", "v3", http=http, static_discovery=True,
-                             cache_discovery=False,
-                             client_options={"api_endpoint": settings.youtube_url})
+            self.credentials, http=httplib2.Http(timeout=settings.timeout)
+        )
+        self.yt: Any = build(
+            "youtube",
+            "v3",
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": settings.youtube_url},
+        )
         self.daily_quota = channel.daily_quota
         self.poll_budget = max(0, channel.daily_quota - settings.youtube_reserve_units)
         self._quota = (quota_day(utc_now()), 0)
@@ -176,9 +208,12 @@ class YouTubeConnector(PollingConnector):
         if used + cost > limit:
             self.stats["quota_refusals"] += 1
             what = "polling budget" if polling else "daily quota"
-            raise QuotaExhausted(f"YouTube {what} reached ({used}/{limit} units)",
-                                 platform="youtube", code="budget",
-                                 retry_after=seconds_to_quota_reset(utc_now()))
+            raise QuotaExhausted(
+                f"YouTube {what} reached ({used}/{limit} units)",
+                platform="youtube",
+                code="budget",
+                retry_after=seconds_to_quota_reset(utc_now()),
+            )
         self._quota = (quota_day(utc_now()), used + cost)
         self.stats["quota_units"] += cost
 
@@ -187,8 +222,14 @@ class YouTubeConnector(PollingConnector):
         self.stats["api_calls"] += 1
         try:
             return request.execute(num_retries=0)
-        except (HttpError, RefreshError, TransportError, httplib2.HttpLib2Error, OSError,
-                ValueError) as exc:
+        except (
+            HttpError,
+            RefreshError,
+            TransportError,
+            httplib2.HttpLib2Error,
+            OSError,
+            ValueError,
+        ) as exc:
             raise map_google_error(exc) from exc
 
     # ---- videos ----------------------------------------------------------------------
@@ -198,13 +239,17 @@ class YouTubeConnector(PollingConnector):
         channels = self._exec(self.yt.channels().list(part="contentDetails", id=self.channel_id))
         items = channels.get("items") or []
         if not items:
-            raise PermissionMissing("YouTube channel not found", platform="youtube",
-                                    code="channelNotFound",
-                                    fix=f"Check the channel id {self.channel_id!r} in the policy.")
+            raise PermissionMissing(
+                "YouTube channel not found",
+                platform="youtube",
+                code="channelNotFound",
+                fix=f"Check the channel id {self.channel_id!r} in the policy.",
+            )
         uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
         ids: list[str] = []
-        request = self.yt.playlistItems().list(part="contentDetails", playlistId=uploads,
-                                               maxResults=50)
+        request = self.yt.playlistItems().list(
+            part="contentDetails", playlistId=uploads, maxResults=50
+        )
         seen: set[str] = set()
         while request is not None:
             response = self._exec(request)
@@ -216,13 +261,20 @@ class YouTubeConnector(PollingConnector):
             chunk = ids[start : start + 50]
             response = self._exec(self.yt.videos().list(part="snippet,status", id=",".join(chunk)))
             for v in response.get("items") or []:
-                videos[v["id"]] = (str(v["snippet"].get("title", "")),
-                                   str(v["status"].get("privacyStatus", "public")))
+                videos[v["id"]] = (
+                    str(v["snippet"].get("title", "")),
+                    str(v["status"].get("privacyStatus", "public")),
+                )
         self.videos = videos
         self._videos_at = utc_now()
-        log.info("youtube channel %s: %d videos, %d private (YouTube allows no comments on "
-                 "private videos), watching %d", self.channel_id, len(videos),
-                 self.private_videos, len(videos) - self.private_videos)
+        log.info(
+            "youtube channel %s: %d videos, %d private (YouTube allows no comments on "
+            "private videos), watching %d",
+            self.channel_id,
+            len(videos),
+            self.private_videos,
+            len(videos) - self.private_videos,
+        )
 
     # ---- polling ---------------------------------------------------------------------
 
@@ -234,8 +286,14 @@ class YouTubeConnector(PollingConnector):
             self.refresh_videos()
         found: list[Comment] = []
         for status in STATUSES:
-            found += self._threads({"allThreadsRelatedToChannelId": self.channel_id,
-                                    "moderationStatus": status, "order": "time"}, since)
+            found += self._threads(
+                {
+                    "allThreadsRelatedToChannelId": self.channel_id,
+                    "moderationStatus": status,
+                    "order": "time",
+                },
+                since,
+            )
         watched = sorted(v for v, (_, privacy) in self.videos.items() if privacy != "private")
         sweep = int(extra.get("sweep", 0))
         count = min(len(watched), self.settings.youtube_sweep_videos)
@@ -254,8 +312,9 @@ class YouTubeConnector(PollingConnector):
         """Threads matching ``query``, newest first, stopping once past ``since``."""
         found: list[Comment] = []
         ids: list[str] = []
-        request = self.yt.commentThreads().list(part="snippet,replies", maxResults=100,
-                                                textFormat="plainText", **query)
+        request = self.yt.commentThreads().list(
+            part="snippet,replies", maxResults=100, textFormat="plainText", **query
+        )
         seen: set[str] = set()
         while request is not None:
             response = self._exec(request)
@@ -290,8 +349,9 @@ class YouTubeConnector(PollingConnector):
 
     def _replies(self, parent_id: str) -> list[dict[str, Any]]:
         replies: list[dict[str, Any]] = []
-        request = self.yt.comments().list(part="snippet", parentId=parent_id, maxResults=100,
-                                          textFormat="plainText")
+        request = self.yt.comments().list(
+            part="snippet", parentId=parent_id, maxResults=100, textFormat="plainText"
+        )
         seen: set[str] = set()
         while request is not None:
             response = self._exec(request)
@@ -305,8 +365,11 @@ class YouTubeConnector(PollingConnector):
             s = item["snippet"]
             cid = str(item["id"])
             return Comment(
-                school_id=self.school.id, platform=Platform.YOUTUBE, external_id=cid,
-                thread_id=video, parent_id=parent or s.get("parentId"),
+                school_id=self.school.id,
+                platform=Platform.YOUTUBE,
+                external_id=cid,
+                thread_id=video,
+                parent_id=parent or s.get("parentId"),
                 author_id=str((s.get("authorChannelId") or {}).get("value", "")),
                 author_name=str(s.get("authorDisplayName", "")),
                 text=str(s.get("textOriginal") or s.get("textDisplay") or ""),
@@ -329,30 +392,40 @@ class YouTubeConnector(PollingConnector):
         ``comments.delete``; ``reply`` inserts a reply in the thread.
         """
         comments = self.yt.comments()
-        status = {Action.HIDE: "rejected", Action.UNHIDE: "published",
-                  Action.APPROVE: "published", Action.HOLD_FOR_REVIEW: "heldForReview"}
+        status = {
+            Action.HIDE: "rejected",
+            Action.UNHIDE: "published",
+            Action.APPROVE: "published",
+            Action.HOLD_FOR_REVIEW: "heldForReview",
+        }
         if action in status:
-            request = comments.setModerationStatus(id=external_id,
-                                                   moderationStatus=status[action])
+            request = comments.setModerationStatus(id=external_id, moderationStatus=status[action])
         elif action is Action.DELETE:
             request = comments.delete(id=external_id)
         elif action is Action.REPLY:
             body = {"snippet": {"parentId": external_id.split(".")[0], "textOriginal": text}}
             request = comments.insert(part="snippet", body=body)
         else:
-            raise PermissionMissing(f"YouTube cannot {action.value}", platform="youtube",
-                                    code="unsupported", fix="Choose another action.")
+            raise PermissionMissing(
+                f"YouTube cannot {action.value}",
+                platform="youtube",
+                code="unsupported",
+                fix="Choose another action.",
+            )
         started = time.monotonic()
         result = self._exec(request, ACTION_COST, polling=False)
         self.stats[f"actions.{action.value}"] += 1
-        log.info("youtube %s on %s in %.2fs", action.value, external_id,
-                 time.monotonic() - started)
+        log.info("youtube %s on %s in %.2fs", action.value, external_id, time.monotonic() - started)
         detail = f"reply {result.get('id')}" if isinstance(result, dict) and result else ""
         return ActionResult(ok=True, action=action, external_id=external_id, detail=detail)
 
     def check(self) -> dict[str, Any]:
         """Refresh the token and list the channel's videos (for ``connect``)."""
         self.refresh_videos()
-        return {"channel": self.channel_id, "videos": len(self.videos),
-                "private": self.private_videos, "units_used": self.units_used,
-                "scopes": json.dumps(SCOPES)}
+        return {
+            "channel": self.channel_id,
+            "videos": len(self.videos),
+            "private": self.private_videos,
+            "units_used": self.units_used,
+            "scopes": json.dumps(SCOPES),
+        }

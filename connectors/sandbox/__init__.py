@@ -74,16 +74,22 @@ class SandboxUrls:
 class Sandbox:
     """The three fake platforms, one world, fault injection and a webhook sender."""
 
-    def __init__(self, scenario: str | Path | dict[str, Any] | None = None, *, port: int = 0,
-                 credentials: SandboxCredentials | None = None,
-                 page_id: str = "104000000000001",
-                 channel_id: str = "UCHollybrookSandbox00001",
-                 moderated_subreddits: tuple[str, ...] = (),
-                 youtube_daily_quota: int = 10_000,
-                 reddit_requests_per_window: int = 1000) -> None:
+    def __init__(
+        self,
+        scenario: str | Path | dict[str, Any] | None = None,
+        *,
+        port: int = 0,
+        credentials: SandboxCredentials | None = None,
+        page_id: str = "104000000000001",
+        channel_id: str = "UCHollybrookSandbox00001",
+        moderated_subreddits: tuple[str, ...] = (),
+        youtube_daily_quota: int = 10_000,
+        reddit_requests_per_window: int = 1000,
+    ) -> None:
         self.credentials = credentials or SandboxCredentials()
-        self.world = World(page_id=page_id, channel_id=channel_id,
-                           moderated_subreddits=moderated_subreddits)
+        self.world = World(
+            page_id=page_id, channel_id=channel_id, moderated_subreddits=moderated_subreddits
+        )
         if isinstance(scenario, dict):
             self.world.load_dict(scenario)
         elif scenario is not None:
@@ -91,16 +97,30 @@ class Sandbox:
         self.faults = Faults()
         self.webhooks = WebhookSender()
         c = self.credentials
-        self.graph = GraphApi(self.world, self.faults, access_token=c.page_token,
-                              app_secret=c.app_secret, on_change=self._fb_changed)
-        self.youtube = YouTubeApi(self.world, self.faults, client_id=c.google_client_id,
-                                  client_secret=c.google_client_secret,
-                                  refresh_token=c.google_refresh_token,
-                                  daily_quota=youtube_daily_quota)
-        self.reddit = RedditApi(self.world, self.faults, client_id=c.reddit_client_id,
-                                client_secret=c.reddit_client_secret,
-                                username=c.reddit_username, password=c.reddit_password,
-                                requests_per_window=reddit_requests_per_window)
+        self.graph = GraphApi(
+            self.world,
+            self.faults,
+            access_token=c.page_token,
+            app_secret=c.app_secret,
+            on_change=self._fb_changed,
+        )
+        self.youtube = YouTubeApi(
+            self.world,
+            self.faults,
+            client_id=c.google_client_id,
+            client_secret=c.google_client_secret,
+            refresh_token=c.google_refresh_token,
+            daily_quota=youtube_daily_quota,
+        )
+        self.reddit = RedditApi(
+            self.world,
+            self.faults,
+            client_id=c.reddit_client_id,
+            client_secret=c.reddit_client_secret,
+            username=c.reddit_username,
+            password=c.reddit_password,
+            requests_per_window=reddit_requests_per_window,
+        )
         self._port = port
         self._server: Server | None = None
 
@@ -122,8 +142,12 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start() if self._server is None else self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -137,53 +161,96 @@ class Sandbox:
     def urls(self) -> SandboxUrls:
         """Base URLs for each client library."""
         root = f"http://127.0.0.1:{self.port}"
-        return SandboxUrls(root=root, graph=root, youtube=root + "/",
-                           youtube_token=root + "/token", youtube_auth=root + "/o/oauth2/auth",
-                           reddit=root)
+        return SandboxUrls(
+            root=root,
+            graph=root,
+            youtube=root + "/",
+            youtube_token=root + "/token",
+            youtube_auth=root + "/o/oauth2/auth",
+            reddit=root,
+        )
 
     def settings(self, **overrides: Any) -> ConnectorSettings:
         """:class:`ConnectorSettings` that point every connector at this sandbox."""
         c, u = self.credentials, self.urls
-        values: dict[str, Any] = dict(
-            graph_url=u.graph, facebook_page_token=SecretStr(c.page_token),
-            facebook_app_secret=SecretStr(c.app_secret),
-            facebook_verify_token=SecretStr(c.verify_token), youtube_url=u.youtube,
-            youtube_token_url=u.youtube_token, youtube_auth_url=u.youtube_auth,
-            google_client_id=c.google_client_id,
-            google_client_secret=SecretStr(c.google_client_secret),
-            google_refresh_token=SecretStr(c.google_refresh_token), reddit_url=u.reddit,
-            reddit_oauth_url=u.reddit, reddit_client_id=c.reddit_client_id,
-            reddit_client_secret=SecretStr(c.reddit_client_secret),
-            reddit_username=c.reddit_username, reddit_password=SecretStr(c.reddit_password),
-            timeout=10.0, lookback_days=3650,
-        )
+        values: dict[str, Any] = {
+            "graph_url": u.graph,
+            "facebook_page_token": SecretStr(c.page_token),
+            "facebook_app_secret": SecretStr(c.app_secret),
+            "facebook_verify_token": SecretStr(c.verify_token),
+            "youtube_url": u.youtube,
+            "youtube_token_url": u.youtube_token,
+            "youtube_auth_url": u.youtube_auth,
+            "google_client_id": c.google_client_id,
+            "google_client_secret": SecretStr(c.google_client_secret),
+            "google_refresh_token": SecretStr(c.google_refresh_token),
+            "reddit_url": u.reddit,
+            "reddit_oauth_url": u.reddit,
+            "reddit_client_id": c.reddit_client_id,
+            "reddit_client_secret": SecretStr(c.reddit_client_secret),
+            "reddit_username": c.reddit_username,
+            "reddit_password": SecretStr(c.reddit_password),
+            "timeout": 10.0,
+            "lookback_days": 3650,
+        }
         values.update(overrides)
         return ConnectorSettings(**values)
 
     # ---- changing the world ----------------------------------------------------------
 
-    def add_post(self, platform: str, post_id: str, title: str, *, text: str = "",
-                 created_at: datetime | None = None, privacy: str = "public",
-                 subreddit: str = "") -> str:
+    def add_post(
+        self,
+        platform: str,
+        post_id: str,
+        title: str,
+        *,
+        text: str = "",
+        created_at: datetime | None = None,
+        privacy: str = "public",
+        subreddit: str = "",
+    ) -> str:
         """Add a post/video/submission with scenario id ``post_id``; returns its platform id."""
-        return self.world.add_post(platform=platform, sid=post_id, title=title, text=text,
-                                   created_at=created_at, privacy=privacy,
-                                   subreddit=subreddit).pid
+        return self.world.add_post(
+            platform=platform,
+            sid=post_id,
+            title=title,
+            text=text,
+            created_at=created_at,
+            privacy=privacy,
+            subreddit=subreddit,
+        ).pid
 
-    def post_comment(self, platform: str, post_id: str, text: str, *,
-                     parent_id: str | None = None, author_id: str = "", author_name: str = "",
-                     created_at: datetime | None = None, status: str = "published",
-                     comment_id: str | None = None, platform_ids: bool = False) -> str:
+    def post_comment(
+        self,
+        platform: str,
+        post_id: str,
+        text: str,
+        *,
+        parent_id: str | None = None,
+        author_id: str = "",
+        author_name: str = "",
+        created_at: datetime | None = None,
+        status: str = "published",
+        comment_id: str | None = None,
+        platform_ids: bool = False,
+    ) -> str:
         """Post a comment while the sandbox runs; returns its platform id.
 
         ``post_id``/``parent_id`` are scenario ids, or platform ids when
         ``platform_ids`` is true. Facebook subscribers get a signed webhook.
         """
-        comment = self.world.add_comment(platform=platform, post_sid=post_id, text=text,
-                                         sid=comment_id, parent_sid=parent_id,
-                                         author_id=author_id, author_name=author_name,
-                                         created_at=created_at, status=status,
-                                         by_pid=platform_ids)
+        comment = self.world.add_comment(
+            platform=platform,
+            post_sid=post_id,
+            text=text,
+            sid=comment_id,
+            parent_sid=parent_id,
+            author_id=author_id,
+            author_name=author_name,
+            created_at=created_at,
+            status=status,
+            by_pid=platform_ids,
+        )
         if platform == "facebook":
             self._fb_changed("add", comment)
         return comment.pid
@@ -204,17 +271,26 @@ class Sandbox:
             return
         post = self.world.posts[comment.post_pid]
         payload = feed_event(
-            self.world.page_id, verb=verb, post_id=post.pid, comment_id=comment.pid,
+            self.world.page_id,
+            verb=verb,
+            post_id=post.pid,
+            comment_id=comment.pid,
             parent_id=comment.parent_pid or post.pid,
             created_time=int(comment.created_at.timestamp()),
-            message=comment.text, author={"id": comment.author_id, "name": comment.author_name})
+            message=comment.text,
+            author={"id": comment.author_id, "name": comment.author_name},
+        )
         self.webhooks.send(payload, verb)
 
-    def subscribe_webhook(self, url: str, verify_token: str | None = None,
-                          app_secret: str | None = None) -> None:
+    def subscribe_webhook(
+        self, url: str, verify_token: str | None = None, app_secret: str | None = None
+    ) -> None:
         """Handshake with a webhook receiver and send it signed ``feed`` events from now on."""
-        self.webhooks.subscribe(url, verify_token or self.credentials.verify_token,
-                                app_secret or self.credentials.app_secret)
+        self.webhooks.subscribe(
+            url,
+            verify_token or self.credentials.verify_token,
+            app_secret or self.credentials.app_secret,
+        )
 
     # ---- queries ---------------------------------------------------------------------
 
@@ -247,13 +323,23 @@ class Sandbox:
     def state(self, platform: str, external_id: str) -> dict[str, Any]:
         """Moderation state of one comment: hidden, deleted, status, removed, history."""
         c = self.world.comments[self._pid(platform, external_id)]
-        return {"hidden": c.hidden, "deleted": c.deleted, "status": c.status,
-                "removed": c.removed, "history": list(c.history), "scenario_id": c.sid}
+        return {
+            "hidden": c.hidden,
+            "deleted": c.deleted,
+            "status": c.status,
+            "removed": c.removed,
+            "history": list(c.history),
+            "scenario_id": c.sid,
+        }
 
     def call_counts(self) -> dict[str, int]:
         """HTTP requests served per platform (and YouTube quota units used)."""
-        return {"facebook": self.graph.calls, "youtube": self.youtube.calls,
-                "reddit": self.reddit.calls, "youtube_units": self.youtube.units_used}
+        return {
+            "facebook": self.graph.calls,
+            "youtube": self.youtube.calls,
+            "reddit": self.reddit.calls,
+            "youtube_units": self.youtube.units_used,
+        }
 
     # ---- routing ---------------------------------------------------------------------
 
@@ -281,20 +367,30 @@ class Sandbox:
             if request.path == "/_sandbox/comments" and request.method == "POST":
                 created = data.get("created_at")
                 pid = self.post_comment(
-                    data["platform"], data["post_id"], data["text"],
-                    parent_id=data.get("parent_id"), author_name=data.get("author_name", ""),
+                    data["platform"],
+                    data["post_id"],
+                    data["text"],
+                    parent_id=data.get("parent_id"),
+                    author_name=data.get("author_name", ""),
                     created_at=parse_time(created) if created else None,
-                    platform_ids=bool(data.get("platform_ids", False)))
+                    platform_ids=bool(data.get("platform_ids", False)),
+                )
                 return Response.json({"id": pid}, 201)
             if request.path == "/_sandbox/faults" and request.method == "POST":
-                self.faults.set(data["platform"], data["mode"], int(data.get("count", 1)),
-                                delay=float(data.get("delay", 2.0)))
-                return Response.json({"armed": [m.value for m in
-                                                self.faults.armed(data["platform"])]})
+                self.faults.set(
+                    data["platform"],
+                    data["mode"],
+                    int(data.get("count", 1)),
+                    delay=float(data.get("delay", 2.0)),
+                )
+                return Response.json(
+                    {"armed": [m.value for m in self.faults.armed(data["platform"])]}
+                )
             if request.path == "/_sandbox/state":
-                return Response.json({p: sorted(self.comment_ids(p)) for p in
-                                      ("facebook", "youtube", "reddit")} |
-                                     {"calls": self.call_counts()})
+                return Response.json(
+                    {p: sorted(self.comment_ids(p)) for p in ("facebook", "youtube", "reddit")}
+                    | {"calls": self.call_counts()}
+                )
         except (KeyError, ValueError, TypeError) as exc:
             return Response.json({"error": f"bad request: {exc}"}, 400)
         return Response.json({"error": "not found"}, 404)

@@ -64,7 +64,9 @@ class Faults:
     injected: list[FaultEvent] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def set(self, platform: str, mode: FaultMode | str, count: int = 1, *, delay: float = 2.0) -> None:
+    def set(
+        self, platform: str, mode: FaultMode | str, count: int = 1, *, delay: float = 2.0
+    ) -> None:
         """Make the next ``count`` matching requests to ``platform`` fail with ``mode``.
 
         Args:

@@ -57,24 +57,45 @@ def _field_names(raw: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return names if "id" in names else ("id", *names)
 
 
-def graph_error(code: int, message: str, *, subcode: int | None = None, etype: str = "OAuthException",
-                transient: bool = False, status: int = 400, **headers: str) -> Response:
+def graph_error(
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    etype: str = "OAuthException",
+    transient: bool = False,
+    status: int = 400,
+    headers: dict[str, str] | None = None,
+) -> Response:
     """The Graph error body ``{"error": {...}}``."""
-    err: dict[str, Any] = {"message": message, "type": etype, "code": code,
-                           "fbtrace_id": "AsandboxTrace" + str(code)}
+    err: dict[str, Any] = {
+        "message": message,
+        "type": etype,
+        "code": code,
+        "fbtrace_id": "AsandboxTrace" + str(code),
+    }
     if subcode is not None:
         err["error_subcode"] = subcode
     if transient:
         err["is_transient"] = True
-    return Response.json({"error": err}, status, **headers)
+    response = Response.json({"error": err}, status)
+    response.headers.update(headers or {})
+    return response
 
 
 class GraphApi:
     """Routes ``/v25.0/...`` requests against the sandbox world."""
 
-    def __init__(self, world: World, faults: Faults, *, access_token: str, app_secret: str,
-                 hourly_budget: int = 4800,
-                 on_change: Callable[[str, Comment], None] | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        faults: Faults,
+        *,
+        access_token: str,
+        app_secret: str,
+        hourly_budget: int = 4800,
+        on_change: Callable[[str, Comment], None] | None = None,
+    ) -> None:
         self.world = world
         self.faults = faults
         self.access_token = access_token
@@ -94,11 +115,21 @@ class GraphApi:
             while self._recent and now - self._recent[0] > 3600:
                 self._recent.popleft()
             pct = min(100, len(self._recent) * 100 // max(1, self.hourly_budget))
-        buc = {self.world.page_id: [{"type": "pages", "call_count": pct, "total_cputime": pct // 2,
-                                     "total_time": pct // 2, "estimated_time_to_regain_access": 0}]}
+        buc = {
+            self.world.page_id: [
+                {
+                    "type": "pages",
+                    "call_count": pct,
+                    "total_cputime": pct // 2,
+                    "total_time": pct // 2,
+                    "estimated_time_to_regain_access": 0,
+                }
+            ]
+        }
         return {
-            "X-App-Usage": json.dumps({"call_count": pct, "total_time": pct // 2,
-                                       "total_cputime": pct // 2}),
+            "X-App-Usage": json.dumps(
+                {"call_count": pct, "total_time": pct // 2, "total_cputime": pct // 2}
+            ),
             "X-Business-Use-Case-Usage": json.dumps(buc),
             "facebook-api-version": GRAPH_VERSION,
         }
@@ -115,25 +146,48 @@ class GraphApi:
         fault = self.faults.take("facebook", request.path, listing=listing)
         mode = fault[0] if fault else None
         if mode is FaultMode.EXPIRED_TOKEN:
-            return graph_error(190, "Error validating access token: Session has expired on "
-                               "Friday, 20-Nov-26 10:00:00 PST.", subcode=463, status=401, **usage)
+            return graph_error(
+                190,
+                "Error validating access token: Session has expired on "
+                "Friday, 20-Nov-26 10:00:00 PST.",
+                subcode=463,
+                status=401,
+                headers=usage,
+            )
         denied = self._check_auth(request)
         if denied is not None:
             return denied
         if mode is FaultMode.SERVER_ERROR:
-            return graph_error(2, "An unexpected error has occurred. Please retry your request "
-                               "later.", transient=True, status=500, **usage)
+            return graph_error(
+                2,
+                "An unexpected error has occurred. Please retry your request later.",
+                transient=True,
+                status=500,
+                headers=usage,
+            )
         if mode is FaultMode.THROTTLE:
-            buc = {self.world.page_id: [{"type": "pages", "call_count": 100, "total_cputime": 40,
-                                         "total_time": 40, "estimated_time_to_regain_access": 1}]}
+            buc = {
+                self.world.page_id: [
+                    {
+                        "type": "pages",
+                        "call_count": 100,
+                        "total_cputime": 40,
+                        "total_time": 40,
+                        "estimated_time_to_regain_access": 1,
+                    }
+                ]
+            }
             usage["X-Business-Use-Case-Usage"] = json.dumps(buc)
-            return graph_error(80001, "There have been too many calls to this Page account. Wait "
-                               "a bit and try again.", status=400, **usage)
+            return graph_error(
+                80001,
+                "There have been too many calls to this Page account. Wait a bit and try again.",
+                status=400,
+                headers=usage,
+            )
         if mode is FaultMode.MALFORMED:
             return Response(200, b'{"data": [{"id": "12', {"Content-Type": "application/json"})
         response = self._route(request, parts, mode)
-        response.headers.update({k: v for k, v in usage.items()
-                                 if k not in response.headers})
+        response.headers.update({k: v for k, v in usage.items() if k not in response.headers})
         if mode is FaultMode.SLOW and fault is not None:
             response.delay = fault[1]
         return response
@@ -144,14 +198,19 @@ class GraphApi:
         if not token and auth.lower().startswith("oauth "):
             token = auth[6:]
         if token != self.access_token:
-            return graph_error(190, "Invalid OAuth access token - Cannot parse access token",
-                               subcode=467 if token else None, status=400)
+            return graph_error(
+                190,
+                "Invalid OAuth access token - Cannot parse access token",
+                subcode=467 if token else None,
+                status=400,
+            )
         proof = request.arg("appsecret_proof")
         if proof is not None and self.app_secret:
             want = hmac.new(self.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
             if not hmac.compare_digest(proof, want):
-                return graph_error(100, "Invalid appsecret_proof provided in the API argument",
-                                   status=400)
+                return graph_error(
+                    100, "Invalid appsecret_proof provided in the API argument", status=400
+                )
         return None
 
     # ---- routes ----------------------------------------------------------------------
@@ -178,10 +237,14 @@ class GraphApi:
             if post is not None and post.platform != "facebook":
                 post = None
             if post is None and comment is None:
-                return graph_error(100, f"Unsupported {method.lower()} request. Object with ID "
-                                   f"'{node}' does not exist, cannot be loaded due to missing "
-                                   "permissions, or does not support this operation.",
-                                   etype="GraphMethodException", subcode=33)
+                return graph_error(
+                    100,
+                    f"Unsupported {method.lower()} request. Object with ID "
+                    f"'{node}' does not exist, cannot be loaded due to missing "
+                    "permissions, or does not support this operation.",
+                    etype="GraphMethodException",
+                    subcode=33,
+                )
             if len(parts) == 2 and parts[1] == "comments":
                 if method == "POST":
                     return self._reply(request, post, comment)
@@ -201,12 +264,25 @@ class GraphApi:
         return graph_error(100, "Unsupported request", status=400)
 
     def _debug_token(self) -> Response:
-        return Response.json({"data": {
-            "app_id": "900000000000001", "type": "PAGE", "application": "schoolwatch",
-            "is_valid": True, "profile_id": self.world.page_id, "expires_at": 0,
-            "scopes": ["pages_show_list", "pages_read_engagement", "pages_read_user_engagement",
-                       "pages_manage_engagement", "pages_manage_metadata"],
-        }})
+        return Response.json(
+            {
+                "data": {
+                    "app_id": "900000000000001",
+                    "type": "PAGE",
+                    "application": "schoolwatch",
+                    "is_valid": True,
+                    "profile_id": self.world.page_id,
+                    "expires_at": 0,
+                    "scopes": [
+                        "pages_show_list",
+                        "pages_read_engagement",
+                        "pages_read_user_engagement",
+                        "pages_manage_engagement",
+                        "pages_manage_metadata",
+                    ],
+                }
+            }
+        )
 
     def _changed(self, verb: str, comment: Comment) -> None:
         if self.on_change is not None:
@@ -215,25 +291,42 @@ class GraphApi:
     def _posts(self, request: Request, mode: FaultMode | None) -> Response:
         since = _parse_since(request.arg("since"))
         until = _parse_since(request.arg("until"))
-        posts = [p for p in self.world.posts.values() if p.platform == "facebook"
-                 and (since is None or p.created_at >= since)
-                 and (until is None or p.created_at <= until)]
+        posts = [
+            p
+            for p in self.world.posts.values()
+            if p.platform == "facebook"
+            and (since is None or p.created_at >= since)
+            and (until is None or p.created_at <= until)
+        ]
         posts.sort(key=lambda p: (p.created_at, p.seq), reverse=True)
         fields = request.arg("fields")
-        return self._page(request, posts, lambda p: self._post_json(p, fields),
-                          lambda p: (p.created_at.isoformat(), p.seq), True, mode, None)
+        return self._page(
+            request,
+            posts,
+            lambda p: self._post_json(p, fields),
+            lambda p: (p.created_at.isoformat(), p.seq),
+            True,
+            mode,
+            None,
+        )
 
-    def _comments(self, request: Request, post: Post | None, parent: Comment | None,
-                  mode: FaultMode | None) -> Response:
+    def _comments(
+        self, request: Request, post: Post | None, parent: Comment | None, mode: FaultMode | None
+    ) -> Response:
         stream = request.arg("filter") == "stream"
         if parent is not None:
-            chosen = [c for c in self.world.comments.values()
-                      if c.parent_pid == parent.pid and not c.deleted]
+            chosen = [
+                c
+                for c in self.world.comments.values()
+                if c.parent_pid == parent.pid and not c.deleted
+            ]
         else:
             assert post is not None
-            chosen = [c for c in self.world.comments.values()
-                      if c.post_pid == post.pid and not c.deleted
-                      and (stream or c.parent_pid is None)]
+            chosen = [
+                c
+                for c in self.world.comments.values()
+                if c.post_pid == post.pid and not c.deleted and (stream or c.parent_pid is None)
+            ]
         since = _parse_since(request.arg("since"))
         if since is not None:
             chosen = [c for c in chosen if c.created_at >= since]
@@ -242,27 +335,54 @@ class GraphApi:
         fields = request.arg("fields")
         extra: dict[str, Any] | None = None
         if request.arg("summary") in ("true", "1", "True"):
-            extra = {"summary": {"order": "reverse_chronological" if desc else "chronological",
-                                 "total_count": len(chosen), "can_comment": True}}
-        return self._page(request, chosen, lambda c: self._comment_json(c, fields),
-                          lambda c: (c.created_at.isoformat(), c.seq), desc, mode, extra,
-                          delete=lambda c: self.world.delete(c.pid))
+            extra = {
+                "summary": {
+                    "order": "reverse_chronological" if desc else "chronological",
+                    "total_count": len(chosen),
+                    "can_comment": True,
+                }
+            }
+        return self._page(
+            request,
+            chosen,
+            lambda c: self._comment_json(c, fields),
+            lambda c: (c.created_at.isoformat(), c.seq),
+            desc,
+            mode,
+            extra,
+            delete=lambda c: self.world.delete(c.pid),
+        )
 
-    def _page(self, request: Request, items: list[Any], render: Callable[[Any], dict[str, Any]],
-              key: Callable[[Any], tuple[str, int]], desc: bool, mode: FaultMode | None,
-              extra: dict[str, Any] | None, delete: Callable[[Any], object] | None = None
-              ) -> Response:
+    def _page(
+        self,
+        request: Request,
+        items: list[Any],
+        render: Callable[[Any], dict[str, Any]],
+        key: Callable[[Any], tuple[str, int]],
+        desc: bool,
+        mode: FaultMode | None,
+        extra: dict[str, Any] | None,
+        delete: Callable[[Any], object] | None = None,
+    ) -> Response:
         limit = max(1, min(100, int(request.arg("limit") or 25)))
         try:
-            page = paginate(items, key, token=request.arg("after"), limit=limit, descending=desc,
-                            fault=mode, delete=delete)
+            page = paginate(
+                items,
+                key,
+                token=request.arg("after"),
+                limit=limit,
+                descending=desc,
+                fault=mode,
+                delete=delete,
+            )
         except ValueError:
             return graph_error(100, "Invalid cursor", status=400)
         body: dict[str, Any] = {"data": [render(it) for it in page.items]}
         if page.items or page.next_token:
             first = encode_first(key(page.items[0])) if page.items else "START"
-            paging: dict[str, Any] = {"cursors": {"before": first,
-                                                  "after": page.next_token or first}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": first, "after": page.next_token or first}
+            }
             if page.next_token:
                 query = {k: v[0] for k, v in request.query.items() if k != "after"}
                 query["after"] = page.next_token
@@ -278,10 +398,15 @@ class GraphApi:
         if not message:
             return graph_error(100, "(#100) The parameter message is required")
         target_post = post.pid if post is not None else parent.post_pid if parent else ""
-        new = self.world.add_comment(platform="facebook", post_sid=target_post, text=message,
-                                     parent_sid=parent.pid if parent else None,
-                                     author_id=self.world.page_id,
-                                     author_name=self.world.page_name, by_pid=True)
+        new = self.world.add_comment(
+            platform="facebook",
+            post_sid=target_post,
+            text=message,
+            parent_sid=parent.pid if parent else None,
+            author_id=self.world.page_id,
+            author_name=self.world.page_name,
+            by_pid=True,
+        )
         self._changed("add", new)
         return Response.json({"id": new.pid})
 
@@ -304,13 +429,20 @@ class GraphApi:
 
     def _comment_json(self, c: Comment, fields: str | None) -> dict[str, Any]:
         names = _field_names(fields, _DEFAULT_COMMENT_FIELDS)
-        children = sum(1 for x in self.world.comments.values()
-                       if x.parent_pid == c.pid and not x.deleted)
+        children = sum(
+            1 for x in self.world.comments.values() if x.parent_pid == c.pid and not x.deleted
+        )
         full: dict[str, Any] = {
-            "id": c.pid, "message": c.text, "from": {"id": c.author_id, "name": c.author_name},
-            "created_time": fb_time(c.created_at), "comment_count": children,
-            "is_hidden": c.hidden, "permalink_url": self.permalink(c), "can_hide": True,
-            "can_remove": True, "like_count": 0,
+            "id": c.pid,
+            "message": c.text,
+            "from": {"id": c.author_id, "name": c.author_name},
+            "created_time": fb_time(c.created_at),
+            "comment_count": children,
+            "is_hidden": c.hidden,
+            "permalink_url": self.permalink(c),
+            "can_hide": True,
+            "can_remove": True,
+            "like_count": 0,
             "object": {"id": c.post_pid},
         }
         if c.parent_pid is not None:
@@ -320,12 +452,15 @@ class GraphApi:
     def _post_json(self, p: Post, fields: str | None) -> dict[str, Any]:
         names = _field_names(fields, _DEFAULT_POST_FIELDS)
         full: dict[str, Any] = {
-            "id": p.pid, "message": p.text or p.title, "created_time": fb_time(p.created_at),
+            "id": p.pid,
+            "message": p.text or p.title,
+            "created_time": fb_time(p.created_at),
             "updated_time": fb_time(p.updated_at or p.created_at),
             "permalink_url": f"https://www.facebook.com/{self.world.page_id}/posts/"
-                             f"{p.pid.split('_')[-1]}",
+            f"{p.pid.split('_')[-1]}",
             "from": {"id": self.world.page_id, "name": self.world.page_name},
-            "is_hidden": False, "status_type": "mobile_status_update",
+            "is_hidden": False,
+            "status_type": "mobile_status_update",
         }
         return {k: full[k] for k in names if k in full}
 

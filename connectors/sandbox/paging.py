@@ -48,7 +48,7 @@ def paginate(
     limit: int,
     descending: bool,
     fault: FaultMode | None = None,
-    delete: Callable[[T], None] | None = None,
+    delete: Callable[[T], object] | None = None,
 ) -> Page[T]:
     """Serve one page of ``items`` (already sorted in listing order) after ``token``.
 

@@ -29,9 +29,18 @@ def _phrases(query: str) -> list[str]:
 class RedditApi:
     """Routes Reddit's ``/api/v1/access_token`` and OAuth API paths."""
 
-    def __init__(self, world: World, faults: Faults, *, client_id: str, client_secret: str,
-                 username: str, password: str, requests_per_window: int = 1000,
-                 window_seconds: int = 600) -> None:
+    def __init__(
+        self,
+        world: World,
+        faults: Faults,
+        *,
+        client_id: str,
+        client_secret: str,
+        username: str,
+        password: str,
+        requests_per_window: int = 1000,
+        window_seconds: int = 600,
+    ) -> None:
         self.world = world
         self.faults = faults
         self.client_id = client_id
@@ -62,7 +71,8 @@ class RedditApi:
         with self._lock:
             if grant == "password":
                 if self._token_dead > 0 or (request.arg("username"), request.arg("password")) != (
-                    self.username, self.password
+                    self.username,
+                    self.password,
                 ):
                     self._token_dead = max(0, self._token_dead - 1)
                     return Response.json({"error": "invalid_grant"})
@@ -70,8 +80,9 @@ class RedditApi:
                 return Response.json({"error": "unsupported_grant_type"})
             token = "sandbox-" + secrets.token_hex(12)
             self._tokens.add(token)
-        return Response.json({"access_token": token, "token_type": "bearer",
-                              "expires_in": 86400, "scope": "*"})
+        return Response.json(
+            {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        )
 
     def _rate_headers(self, *, exhausted: bool = False) -> dict[str, str]:
         with self._lock:
@@ -83,8 +94,11 @@ class RedditApi:
             remaining = 0.0 if exhausted else max(0.0, self.requests_per_window - self._used)
         if exhausted:
             reset = 1
-        return {"x-ratelimit-used": str(self._used), "x-ratelimit-remaining": f"{remaining:.1f}",
-                "x-ratelimit-reset": str(reset)}
+        return {
+            "x-ratelimit-used": str(self._used),
+            "x-ratelimit-remaining": f"{remaining:.1f}",
+            "x-ratelimit-reset": str(reset),
+        }
 
     # ---- API -------------------------------------------------------------------------
 
@@ -101,18 +115,28 @@ class RedditApi:
         auth = request.headers.get("authorization", "")
         token = auth[7:] if auth.lower().startswith("bearer ") else ""
         if token not in self._tokens:
-            return Response.json({"message": "Unauthorized", "error": 401}, 401,
-                                 **self._rate_headers())
+            return Response.json(
+                {"message": "Unauthorized", "error": 401}, 401, **self._rate_headers()
+            )
         if mode is FaultMode.THROTTLE:
-            return Response.json({"message": "Too Many Requests", "error": 429}, 429,
-                                 **self._rate_headers(exhausted=True))
+            return Response.json(
+                {"message": "Too Many Requests", "error": 429},
+                429,
+                **self._rate_headers(exhausted=True),
+            )
         headers = self._rate_headers()
         if mode is FaultMode.SERVER_ERROR:
-            return Response(503, b"<html><body>all servers are busy</body></html>",
-                            {"Content-Type": "text/html", **headers})
+            return Response(
+                503,
+                b"<html><body>all servers are busy</body></html>",
+                {"Content-Type": "text/html", **headers},
+            )
         if mode is FaultMode.MALFORMED:
-            return Response(200, b'{"kind": "Listing", "data": {"children": [{"ki',
-                            {"Content-Type": "application/json; charset=UTF-8", **headers})
+            return Response(
+                200,
+                b'{"kind": "Listing", "data": {"children": [{"ki',
+                {"Content-Type": "application/json; charset=UTF-8", **headers},
+            )
         with self.world.lock:
             response = self._route(request, mode)
         response.headers.update(headers)
@@ -125,9 +149,10 @@ class RedditApi:
         if path == "/api/v1/me":
             return Response.json({"name": self.username, "id": "sandboxmod", "is_mod": True})
         if path == "/subreddits/mine/moderator":
-            children = [{"kind": "t5", "data": {"display_name": s, "name": f"t5_{s[:6]}",
-                                                "id": s[:6]}}
-                        for s in sorted(self.world.moderated_subreddits)]
+            children = [
+                {"kind": "t5", "data": {"display_name": s, "name": f"t5_{s[:6]}", "id": s[:6]}}
+                for s in sorted(self.world.moderated_subreddits)
+            ]
             return self._listing(children, None)
         if path == "/api/info":
             return self._info(request)
@@ -141,17 +166,23 @@ class RedditApi:
             (lambda s: True) if "all" in subs else (lambda s: s.lower() in subs)
         )
         if match.group(2) == "comments":
-            items: list[Any] = [c for c in self.world.comments.values()
-                                if c.platform == "reddit" and not c.deleted
-                                and in_scope(self.world.posts[c.post_pid].subreddit)]
+            items: list[Any] = [
+                c
+                for c in self.world.comments.values()
+                if c.platform == "reddit"
+                and not c.deleted
+                and in_scope(self.world.posts[c.post_pid].subreddit)
+            ]
             items.sort(key=lambda c: c.seq, reverse=True)
             return self._paged(request, items, lambda c: ("", c.seq), mode)
-        posts = [p for p in self.world.posts.values()
-                 if p.platform == "reddit" and in_scope(p.subreddit)]
+        posts = [
+            p for p in self.world.posts.values() if p.platform == "reddit" and in_scope(p.subreddit)
+        ]
         if match.group(2) == "search":
             phrases = _phrases(request.arg("q") or "")
-            posts = [p for p in posts
-                     if any(ph in f"{p.title}\n{p.text}".lower() for ph in phrases)]
+            posts = [
+                p for p in posts if any(ph in f"{p.title}\n{p.text}".lower() for ph in phrases)
+            ]
         posts.sort(key=lambda p: (p.created_at, p.seq), reverse=True)
         return self._paged(request, posts, lambda p: (p.created_at.isoformat(), p.seq), mode)
 
@@ -165,8 +196,13 @@ class RedditApi:
             return p if p is not None and p.platform == "reddit" else None
         return None
 
-    def _paged(self, request: Request, items: list[Any], key: Callable[[Any], tuple[str, int]],
-               mode: FaultMode | None) -> Response:
+    def _paged(
+        self,
+        request: Request,
+        items: list[Any],
+        key: Callable[[Any], tuple[str, int]],
+        mode: FaultMode | None,
+    ) -> Response:
         limit = max(1, min(100, int(request.arg("limit") or 25)))
         after = request.arg("after")
         token = None
@@ -175,10 +211,15 @@ class RedditApi:
             if thing is None:
                 return self._listing([], None)
             token = encode_token(key(thing))
-        page = paginate(items, key, token=token, limit=limit, descending=True,
-                        fault=None if mode is FaultMode.REPEAT_CURSOR else mode,
-                        delete=lambda c: self.world.delete(c.pid) if isinstance(c, Comment)
-                        else None)
+        page = paginate(
+            items,
+            key,
+            token=token,
+            limit=limit,
+            descending=True,
+            fault=None if mode is FaultMode.REPEAT_CURSOR else mode,
+            delete=lambda c: self.world.delete(c.pid) if isinstance(c, Comment) else None,
+        )
         next_after = self._fullname(page.items[-1]) if page.items and page.next_token else None
         if mode is FaultMode.REPEAT_CURSOR and page.items:
             next_after = after or self._fullname(page.items[0])
@@ -189,9 +230,19 @@ class RedditApi:
         return f"t1_{thing.pid}" if isinstance(thing, Comment) else f"t3_{thing.pid}"
 
     def _listing(self, children: list[dict[str, Any]], after: str | None) -> Response:
-        return Response.json({"kind": "Listing", "data": {
-            "after": after, "dist": len(children), "modhash": None, "geo_filter": "",
-            "before": None, "children": children}})
+        return Response.json(
+            {
+                "kind": "Listing",
+                "data": {
+                    "after": after,
+                    "dist": len(children),
+                    "modhash": None,
+                    "geo_filter": "",
+                    "before": None,
+                    "children": children,
+                },
+            }
+        )
 
     def _info(self, request: Request) -> Response:
         things = [self._thing(f) for f in request.args("id")]
@@ -211,30 +262,56 @@ class RedditApi:
 
     def _render(self, thing: Comment | Post) -> dict[str, Any]:
         if isinstance(thing, Post):
-            n = sum(1 for c in self.world.comments.values()
-                    if c.post_pid == thing.pid and not c.deleted)
+            n = sum(
+                1 for c in self.world.comments.values() if c.post_pid == thing.pid and not c.deleted
+            )
             permalink = f"/r/{thing.subreddit}/comments/{thing.pid}/post/"
-            return {"kind": "t3", "data": {
-                "id": thing.pid, "name": f"t3_{thing.pid}", "title": thing.title,
-                "selftext": thing.text, "author": thing.author_name or "op",
-                "author_fullname": f"t2_{thing.author_id[-6:]}",
-                "created_utc": thing.created_at.timestamp(), "num_comments": n,
-                "permalink": permalink, "url": f"https://www.reddit.com{permalink}",
-                "subreddit": thing.subreddit, "subreddit_name_prefixed": f"r/{thing.subreddit}",
-                "score": 1, "over_18": False}}
+            return {
+                "kind": "t3",
+                "data": {
+                    "id": thing.pid,
+                    "name": f"t3_{thing.pid}",
+                    "title": thing.title,
+                    "selftext": thing.text,
+                    "author": thing.author_name or "op",
+                    "author_fullname": f"t2_{thing.author_id[-6:]}",
+                    "created_utc": thing.created_at.timestamp(),
+                    "num_comments": n,
+                    "permalink": permalink,
+                    "url": f"https://www.reddit.com{permalink}",
+                    "subreddit": thing.subreddit,
+                    "subreddit_name_prefixed": f"r/{thing.subreddit}",
+                    "score": 1,
+                    "over_18": False,
+                },
+            }
         post = self.world.posts[thing.post_pid]
         moderator = post.subreddit.lower() in self.world.moderated_subreddits
         hidden = thing.removed and not moderator
         parent = f"t1_{thing.parent_pid}" if thing.parent_pid else f"t3_{post.pid}"
         permalink = f"/r/{post.subreddit}/comments/{post.pid}/post/{thing.pid}/"
-        return {"kind": "t1", "data": {
-            "id": thing.pid, "name": f"t1_{thing.pid}",
-            "body": "[removed]" if hidden else thing.text,
-            "author": "[deleted]" if hidden else thing.author_name,
-            "author_fullname": f"t2_{thing.author_id}", "created_utc": thing.created_at.timestamp(),
-            "edited": False, "link_id": f"t3_{post.pid}", "parent_id": parent,
-            "link_title": post.title, "link_permalink": f"https://www.reddit.com/r/"
-            f"{post.subreddit}/comments/{post.pid}/post/", "permalink": permalink,
-            "subreddit": post.subreddit, "subreddit_id": f"t5_{post.subreddit[:6]}", "score": 1,
-            "distinguished": None, "stickied": False, "removed": thing.removed if moderator
-            else None, "approved": moderator and "approve" in thing.history[-1:]}}
+        return {
+            "kind": "t1",
+            "data": {
+                "id": thing.pid,
+                "name": f"t1_{thing.pid}",
+                "body": "[removed]" if hidden else thing.text,
+                "author": "[deleted]" if hidden else thing.author_name,
+                "author_fullname": f"t2_{thing.author_id}",
+                "created_utc": thing.created_at.timestamp(),
+                "edited": False,
+                "link_id": f"t3_{post.pid}",
+                "parent_id": parent,
+                "link_title": post.title,
+                "link_permalink": f"https://www.reddit.com/r/"
+                f"{post.subreddit}/comments/{post.pid}/post/",
+                "permalink": permalink,
+                "subreddit": post.subreddit,
+                "subreddit_id": f"t5_{post.subreddit[:6]}",
+                "score": 1,
+                "distinguished": None,
+                "stickied": False,
+                "removed": thing.removed if moderator else None,
+                "approved": moderator and "approve" in thing.history[-1:],
+            },
+        }

@@ -22,29 +22,53 @@ def sign(app_secret: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def feed_event(page_id: str, *, verb: str, post_id: str, comment_id: str, parent_id: str,
-               created_time: int, message: str | None = None, author: dict[str, str] | None = None
-               ) -> dict[str, Any]:
+def feed_event(
+    page_id: str,
+    *,
+    verb: str,
+    post_id: str,
+    comment_id: str,
+    parent_id: str,
+    created_time: int,
+    message: str | None = None,
+    author: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """One ``object=page`` payload with a single ``feed`` comment change."""
-    value: dict[str, Any] = {"post_id": post_id, "comment_id": comment_id, "parent_id": parent_id,
-                             "created_time": created_time, "item": "comment", "verb": verb}
+    value: dict[str, Any] = {
+        "post_id": post_id,
+        "comment_id": comment_id,
+        "parent_id": parent_id,
+        "created_time": created_time,
+        "item": "comment",
+        "verb": verb,
+    }
     if verb != "remove":
-        value["post"] = {"id": post_id, "status_type": "mobile_status_update",
-                         "is_published": True}
+        value["post"] = {"id": post_id, "status_type": "mobile_status_update", "is_published": True}
         if message is not None:
             value["message"] = message
         if author is not None:
             value["from"] = author
-    return {"object": "page", "entry": [{"id": page_id, "time": created_time,
-                                         "changes": [{"field": "feed", "value": value}]}]}
+    return {
+        "object": "page",
+        "entry": [
+            {"id": page_id, "time": created_time, "changes": [{"field": "feed", "value": value}]}
+        ],
+    }
 
 
 def post_signed(url: str, payload: dict[str, Any], app_secret: str, timeout: float = 10.0) -> int:
     """POST ``payload`` to ``url`` signed like Meta does; returns the HTTP status."""
     body = json.dumps(payload).encode()  # ensure_ascii=True, as Meta escapes non-ASCII
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "X-Hub-Signature-256": sign(app_secret, body),
-        "User-Agent": "facebookexternalua"})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(app_secret, body),
+            "User-Agent": "facebookexternalua",
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return int(response.status)
@@ -55,8 +79,9 @@ def post_signed(url: str, payload: dict[str, Any], app_secret: str, timeout: flo
 def handshake(url: str, verify_token: str, timeout: float = 10.0) -> bool:
     """Do Meta's subscription handshake against ``url``; True when it echoes the challenge."""
     challenge = str(secrets.randbelow(10**9))
-    query = urlencode({"hub.mode": "subscribe", "hub.challenge": challenge,
-                       "hub.verify_token": verify_token})
+    query = urlencode(
+        {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
+    )
     sep = "&" if "?" in url else "?"
     try:
         with urllib.request.urlopen(f"{url}{sep}{query}", timeout=timeout) as response:

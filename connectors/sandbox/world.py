@@ -237,7 +237,7 @@ class World:
         by_pid: bool = False,
         live: bool = True,
     ) -> Comment:
-        """Add a comment. ``post_sid``/``parent_sid`` are scenario ids (platform ids if ``by_pid``)."""
+        """Add a comment under scenario ids (platform ids if ``by_pid``)."""
         with self.lock:
             post_pid = post_sid if by_pid else self.sid_map[(platform, post_sid)]
             post = self.posts[post_pid]

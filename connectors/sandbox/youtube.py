@@ -35,19 +35,33 @@ def yt_time(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def google_error(status: int, reason: str, message: str, domain: str = "youtube.api",
-                 **headers: str) -> Response:
+def google_error(
+    status: int, reason: str, message: str, domain: str = "youtube.api", **headers: str
+) -> Response:
     """A Google API error body."""
-    body = {"error": {"code": status, "message": message,
-                      "errors": [{"message": message, "domain": domain, "reason": reason}]}}
+    body = {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"message": message, "domain": domain, "reason": reason}],
+        }
+    }
     return Response.json(body, status, **headers)
 
 
 class YouTubeApi:
     """Routes ``/youtube/v3/...``, ``/token`` and ``/o/oauth2/auth``."""
 
-    def __init__(self, world: World, faults: Faults, *, client_id: str, client_secret: str,
-                 refresh_token: str, daily_quota: int = 10_000) -> None:
+    def __init__(
+        self,
+        world: World,
+        faults: Faults,
+        *,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        daily_quota: int = 10_000,
+    ) -> None:
         self.world = world
         self.faults = faults
         self.client_id = client_id
@@ -80,26 +94,40 @@ class YouTubeApi:
         if request.arg("client_id") != self.client_id or (
             request.arg("client_secret") != self.client_secret
         ):
-            return Response.json({"error": "invalid_client",
-                                  "error_description": "The OAuth client was not found."}, 401)
+            return Response.json(
+                {"error": "invalid_client", "error_description": "The OAuth client was not found."},
+                401,
+            )
         with self._lock:
             if grant == "refresh_token":
                 if self._refresh_dead > 0 or request.arg("refresh_token") != self.refresh_token:
                     self._refresh_dead = max(0, self._refresh_dead - 1)
-                    return Response.json({"error": "invalid_grant",
-                                          "error_description": "Token has been expired or "
-                                          "revoked."}, 400)
+                    return Response.json(
+                        {
+                            "error": "invalid_grant",
+                            "error_description": "Token has been expired or revoked.",
+                        },
+                        400,
+                    )
                 extra: dict[str, Any] = {}
             elif grant == "authorization_code" and request.arg("code") in self._codes:
                 self._codes.discard(request.arg("code") or "")
                 extra = {"refresh_token": self.refresh_token}
             else:
-                return Response.json({"error": "invalid_grant", "error_description": "Bad Request"},
-                                     400)
+                return Response.json(
+                    {"error": "invalid_grant", "error_description": "Bad Request"}, 400
+                )
             access = "ya29.sandbox-" + secrets.token_hex(12)
             self._tokens[access] = self.world.now() + timedelta(seconds=3599)
-        return Response.json({"access_token": access, "expires_in": 3599, "token_type": "Bearer",
-                              "scope": "https://www.googleapis.com/auth/youtube.force-ssl", **extra})
+        return Response.json(
+            {
+                "access_token": access,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/youtube.force-ssl",
+                **extra,
+            }
+        )
 
     def _authorised(self, request: Request) -> bool:
         auth = request.headers.get("authorization", "")
@@ -135,21 +163,34 @@ class YouTubeApi:
                 self._tokens.clear()
                 self._refresh_dead += 1
         if not self._authorised(request):
-            return google_error(401, "authError", "Request had invalid authentication "
-                                "credentials. Expected OAuth 2 access token.", "global",
-                                WWW_Authenticate='Bearer realm="https://accounts.google.com/"')
+            return google_error(
+                401,
+                "authError",
+                "Request had invalid authentication credentials. Expected OAuth 2 access token.",
+                "global",
+                WWW_Authenticate='Bearer realm="https://accounts.google.com/"',
+            )
         if mode is FaultMode.QUOTA or not self._charge(cost):
-            return google_error(403, "quotaExceeded", "The request cannot be completed because "
-                                "you have exceeded your <a href=\"/youtube/v3/getting-started#"
-                                "quota\">quota</a>.", "youtube.quota")
+            return google_error(
+                403,
+                "quotaExceeded",
+                "The request cannot be completed because "
+                'you have exceeded your <a href="/youtube/v3/getting-started#'
+                'quota">quota</a>.',
+                "youtube.quota",
+            )
         if mode is FaultMode.SERVER_ERROR:
             return google_error(503, "backendError", "Backend Error", "global")
         if mode is FaultMode.THROTTLE:
-            return google_error(429, "rateLimitExceeded", "Too many requests.", "youtube.quota",
-                                Retry_After="2")
+            return google_error(
+                429, "rateLimitExceeded", "Too many requests.", "youtube.quota", Retry_After="2"
+            )
         if mode is FaultMode.MALFORMED:
-            return Response(200, b'{"kind": "youtube#commentThreadListResponse", "items": [{',
-                            {"Content-Type": "application/json; charset=UTF-8"})
+            return Response(
+                200,
+                b'{"kind": "youtube#commentThreadListResponse", "items": [{',
+                {"Content-Type": "application/json; charset=UTF-8"},
+            )
         with self.world.lock:
             response = self._route(request, resource, mode)
         if mode is FaultMode.SLOW and fault is not None:
@@ -185,45 +226,90 @@ class YouTubeApi:
         if ids and self.world.channel_id not in ids:
             items: list[dict[str, Any]] = []
         else:
-            items = [{"kind": "youtube#channel", "etag": "chEtag", "id": self.world.channel_id,
-                      "snippet": {"title": self.world.page_name},
-                      "contentDetails": {"relatedPlaylists": {
-                          "uploads": "UU" + self.world.channel_id[2:]}},
-                      "status": {"privacyStatus": "public"}}]
-        return Response.json({"kind": "youtube#channelListResponse", "etag": "e",
-                              "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
-                              "items": items})
+            items = [
+                {
+                    "kind": "youtube#channel",
+                    "etag": "chEtag",
+                    "id": self.world.channel_id,
+                    "snippet": {"title": self.world.page_name},
+                    "contentDetails": {
+                        "relatedPlaylists": {"uploads": "UU" + self.world.channel_id[2:]}
+                    },
+                    "status": {"privacyStatus": "public"},
+                }
+            ]
+        return Response.json(
+            {
+                "kind": "youtube#channelListResponse",
+                "etag": "e",
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": 5},
+                "items": items,
+            }
+        )
 
     def _playlist(self, request: Request) -> Response:
         if request.arg("playlistId") != "UU" + self.world.channel_id[2:]:
             return google_error(404, "playlistNotFound", "The playlist could not be found.")
         limit = max(1, min(50, int(request.arg("maxResults") or 5)))
         try:
-            page = paginate(self._videos_list(), lambda p: (p.created_at.isoformat(), p.seq),
-                            token=request.arg("pageToken"), limit=limit, descending=True)
+            page = paginate(
+                self._videos_list(),
+                lambda p: (p.created_at.isoformat(), p.seq),
+                token=request.arg("pageToken"),
+                limit=limit,
+                descending=True,
+            )
         except ValueError:
             return google_error(400, "invalidPageToken", "The page token is not valid.")
-        items = [{"kind": "youtube#playlistItem", "etag": "pl", "id": "PLI" + v.pid,
-                  "contentDetails": {"videoId": v.pid, "videoPublishedAt": yt_time(v.created_at)},
-                  "status": {"privacyStatus": v.privacy}} for v in page.items]
+        items = [
+            {
+                "kind": "youtube#playlistItem",
+                "etag": "pl",
+                "id": "PLI" + v.pid,
+                "contentDetails": {"videoId": v.pid, "videoPublishedAt": yt_time(v.created_at)},
+                "status": {"privacyStatus": v.privacy},
+            }
+            for v in page.items
+        ]
         return self._list("youtube#playlistItemListResponse", items, page.next_token, limit)
 
     def _videos(self, request: Request) -> Response:
         wanted = set(request.args("id"))
-        items = [{"kind": "youtube#video", "etag": "v", "id": v.pid,
-                  "snippet": {"title": v.title, "description": v.text,
-                              "publishedAt": yt_time(v.created_at),
-                              "channelId": self.world.channel_id},
-                  "status": {"privacyStatus": v.privacy}}
-                 for v in self._videos_list() if v.pid in wanted]
+        items = [
+            {
+                "kind": "youtube#video",
+                "etag": "v",
+                "id": v.pid,
+                "snippet": {
+                    "title": v.title,
+                    "description": v.text,
+                    "publishedAt": yt_time(v.created_at),
+                    "channelId": self.world.channel_id,
+                },
+                "status": {"privacyStatus": v.privacy},
+            }
+            for v in self._videos_list()
+            if v.pid in wanted
+        ]
         return self._list("youtube#videoListResponse", items, None, 50)
 
-    def _list(self, kind: str, items: list[dict[str, Any]], token: str | None, limit: int,
-              total: int | None = None) -> Response:
-        body: dict[str, Any] = {"kind": kind, "etag": "etag",
-                                "pageInfo": {"totalResults": total if total is not None
-                                             else len(items), "resultsPerPage": limit},
-                                "items": items}
+    def _list(
+        self,
+        kind: str,
+        items: list[dict[str, Any]],
+        token: str | None,
+        limit: int,
+        total: int | None = None,
+    ) -> Response:
+        body: dict[str, Any] = {
+            "kind": kind,
+            "etag": "etag",
+            "pageInfo": {
+                "totalResults": total if total is not None else len(items),
+                "resultsPerPage": limit,
+            },
+            "items": items,
+        }
         if token:
             body["nextPageToken"] = token
         return Response.json(body)
@@ -233,9 +319,14 @@ class YouTubeApi:
         return post is not None and post.platform == "youtube" and post.privacy != "private"
 
     def _replies(self, top: Comment) -> list[Comment]:
-        return sorted((c for c in self.world.comments.values() if c.parent_pid == top.pid
-                       and not c.deleted and c.status == "published"),
-                      key=lambda c: (c.created_at, c.seq))
+        return sorted(
+            (
+                c
+                for c in self.world.comments.values()
+                if c.parent_pid == top.pid and not c.deleted and c.status == "published"
+            ),
+            key=lambda c: (c.created_at, c.seq),
+        )
 
     def _threads(self, request: Request, mode: FaultMode | None) -> Response:
         status = request.arg("moderationStatus") or "published"
@@ -243,39 +334,63 @@ class YouTubeApi:
         ids = set(request.args("id"))
         channel = request.arg("allThreadsRelatedToChannelId") or request.arg("channelId")
         if video is not None and not self._visible_video(video):
-            return google_error(403, "commentsDisabled", "The video identified by the videoId "
-                                "parameter has disabled comments.", "youtube.commentThread")
+            return google_error(
+                403,
+                "commentsDisabled",
+                "The video identified by the videoId parameter has disabled comments.",
+                "youtube.commentThread",
+            )
         if channel is not None and channel != self.world.channel_id:
             return google_error(404, "channelNotFound", "The channel could not be found.")
-        tops = [c for c in self.world.comments.values()
-                if c.platform == "youtube" and c.parent_pid is None and not c.deleted
-                and self._visible_video(c.post_pid)
-                and (c.pid in ids if ids else c.status == status)
-                and (video is None or c.post_pid == video)]
+        tops = [
+            c
+            for c in self.world.comments.values()
+            if c.platform == "youtube"
+            and c.parent_pid is None
+            and not c.deleted
+            and self._visible_video(c.post_pid)
+            and (c.pid in ids if ids else c.status == status)
+            and (video is None or c.post_pid == video)
+        ]
         tops.sort(key=lambda c: (c.created_at, c.seq), reverse=True)
         limit = max(1, min(100, int(request.arg("maxResults") or 20)))
         try:
-            page = paginate(tops, lambda c: (c.created_at.isoformat(), c.seq),
-                            token=request.arg("pageToken"), limit=limit, descending=True,
-                            fault=mode, delete=lambda c: self.world.delete(c.pid))
+            page = paginate(
+                tops,
+                lambda c: (c.created_at.isoformat(), c.seq),
+                token=request.arg("pageToken"),
+                limit=limit,
+                descending=True,
+                fault=mode,
+                delete=lambda c: self.world.delete(c.pid),
+            )
         except ValueError:
             return google_error(400, "invalidPageToken", "The page token is not valid.")
         parts = set(request.args("part"))
         items = []
         for top in page.items:
             replies = self._replies(top)
-            thread: dict[str, Any] = {"kind": "youtube#commentThread", "etag": "t", "id": top.pid,
-                                      "snippet": {"channelId": self.world.channel_id,
-                                                  "videoId": top.post_pid, "canReply": True,
-                                                  "totalReplyCount": len(replies),
-                                                  "isPublic": True,
-                                                  "topLevelComment": self._comment_json(top)}}
+            thread: dict[str, Any] = {
+                "kind": "youtube#commentThread",
+                "etag": "t",
+                "id": top.pid,
+                "snippet": {
+                    "channelId": self.world.channel_id,
+                    "videoId": top.post_pid,
+                    "canReply": True,
+                    "totalReplyCount": len(replies),
+                    "isPublic": True,
+                    "topLevelComment": self._comment_json(top),
+                },
+            }
             if "replies" in parts and replies:
-                thread["replies"] = {"comments": [self._comment_json(r)
-                                                  for r in replies[:REPLIES_IN_THREAD]]}
+                thread["replies"] = {
+                    "comments": [self._comment_json(r) for r in replies[:REPLIES_IN_THREAD]]
+                }
             items.append(thread)
-        return self._list("youtube#commentThreadListResponse", items, page.next_token, limit,
-                          len(tops))
+        return self._list(
+            "youtube#commentThreadListResponse", items, page.next_token, limit, len(tops)
+        )
 
     def _comments(self, request: Request, mode: FaultMode | None) -> Response:
         parent = request.arg("parentId")
@@ -287,9 +402,15 @@ class YouTubeApi:
             chosen = [c for c in self.world.comments.values() if c.pid in ids and not c.deleted]
         limit = max(1, min(100, int(request.arg("maxResults") or 20)))
         try:
-            page = paginate(chosen, lambda c: (c.created_at.isoformat(), c.seq),
-                            token=request.arg("pageToken"), limit=limit, descending=False,
-                            fault=mode, delete=lambda c: self.world.delete(c.pid))
+            page = paginate(
+                chosen,
+                lambda c: (c.created_at.isoformat(), c.seq),
+                token=request.arg("pageToken"),
+                limit=limit,
+                descending=False,
+                fault=mode,
+                delete=lambda c: self.world.delete(c.pid),
+            )
         except ValueError:
             return google_error(400, "invalidPageToken", "The page token is not valid.")
         items = [self._comment_json(c, with_status=parent is not None) for c in page.items]
@@ -297,12 +418,19 @@ class YouTubeApi:
 
     def _comment_json(self, c: Comment, with_status: bool = True) -> dict[str, Any]:
         snippet: dict[str, Any] = {
-            "channelId": self.world.channel_id, "videoId": c.post_pid, "textDisplay": c.text,
-            "textOriginal": c.text, "authorDisplayName": c.author_name,
+            "channelId": self.world.channel_id,
+            "videoId": c.post_pid,
+            "textDisplay": c.text,
+            "textOriginal": c.text,
+            "authorDisplayName": c.author_name,
             "authorProfileImageUrl": "https://yt3.ggpht.example/a=s48",
             "authorChannelUrl": f"http://www.youtube.com/channel/{c.author_id}",
-            "authorChannelId": {"value": c.author_id}, "canRate": True, "viewerRating": "none",
-            "likeCount": 0, "publishedAt": yt_time(c.created_at), "updatedAt": yt_time(c.created_at),
+            "authorChannelId": {"value": c.author_id},
+            "canRate": True,
+            "viewerRating": "none",
+            "likeCount": 0,
+            "publishedAt": yt_time(c.created_at),
+            "updatedAt": yt_time(c.created_at),
         }
         if c.parent_pid is not None:
             snippet["parentId"] = c.parent_pid
@@ -345,8 +473,13 @@ class YouTubeApi:
             parent = self.world.comments[snippet["parentId"]]
         except (KeyError, ValueError, TypeError):
             return google_error(400, "invalidCommentMetadata", "Invalid comment.")
-        new = self.world.add_comment(platform="youtube", post_sid=parent.post_pid,
-                                     text=str(snippet.get("textOriginal", "")),
-                                     parent_sid=parent.pid, author_id=self.world.channel_id,
-                                     author_name=self.world.page_name, by_pid=True)
+        new = self.world.add_comment(
+            platform="youtube",
+            post_sid=parent.post_pid,
+            text=str(snippet.get("textOriginal", "")),
+            parent_sid=parent.pid,
+            author_id=self.world.channel_id,
+            author_name=self.world.page_name,
+            by_pid=True,
+        )
         return Response.json(self._comment_json(new))
