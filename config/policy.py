@@ -120,7 +120,7 @@ class StaffMember(_Model):
     """A member of staff the classifier should recognise by name."""
 
     id: str = Field(description="Short id, e.g. 'head' or 'mr_osei'.")
-    name: str = Field(description="Full name, e.g. 'Mr Daniel Osei'.")
+    name: str = Field(description="Full name, e.g. 'Mr Lewis Price'.")
     aliases: tuple[str, ...] = Field(
         default=(), description="Other ways people refer to them: 'Mr O', 'the Year 4 teacher'."
     )
@@ -400,6 +400,9 @@ class SchoolPolicy(_Model):
         if criticism is not None and criticism.disposition in (Disposition.HIDE, Disposition.HOLD):
             # Legitimate criticism is routed to the comms lead, never hidden (Aycliffe 5).
             problems.append("routes.criticism.disposition: criticism is never hidden or held")
+        for cat in Category:
+            if cat not in self.retention.comment_days:
+                problems.append(f"retention.comment_days: missing {cat.value}")
         for i, role in enumerate(self.digest.roles):
             if role not in self.roles:
                 problems.append(f"digest.roles.{i}: unknown role {role!r}")
@@ -429,6 +432,10 @@ class SchoolPolicy(_Model):
             problems.append(f"{where}.queue: unknown role {route.queue!r}")
         for n, step in enumerate(route.escalation):
             check(f"escalation.{n}.notify", step.notify)
+            if n and step.after_minutes <= route.escalation[n - 1].after_minutes:
+                problems.append(
+                    f"{where}.escalation.{n}.after_minutes: must be later than step {n - 1}"
+                )
         for name in ("if_staff_targeted", "if_headteacher_subject"):
             override: RouteOverride | None = getattr(route, name)
             if override is not None:

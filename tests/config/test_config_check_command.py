@@ -26,7 +26,7 @@ def test_valid_policy_exits_0_with_summary() -> None:
     result = CliRunner().invoke(_app(), ["check-config", str(DEFAULT_POLICY)])
     assert result.exit_code == 0, result.output
     assert "Hollybrook Primary School, Ashcombe" in result.output
-    assert "dsl: Mr Daniel Osei" in result.output
+    assert "dsl: Mr Tom Brennan" in result.output
     assert "reddit:" in result.output and "facebook:" in result.output
     assert "2027-09-01" in result.output
 

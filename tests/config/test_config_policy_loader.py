@@ -263,7 +263,7 @@ def test_staff_role_problem_located_by_id(tmp_path: Path) -> None:
     problems = _problems(tmp_path, text)
     assert problems == [
         f"{tmp_path / 'policy.yaml'}:{_line(text, 'role: comms')}: "
-        "roster.staff.harding.role: unknown role 'comms' (did you mean 'comms_lead'?)"
+        "roster.staff.holt.role: unknown role 'comms' (did you mean 'comms_lead'?)"
     ]
 
 
