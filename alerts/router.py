@@ -87,16 +87,23 @@ def route(
     override, condition = _override(base, subjects, bool(verdict.staff_mentioned))
     notify_roles, inform_roles = _roles(base, override)
     clauses = [base.clause] + ([override.clause] if override and override.clause else [])
-    # Never tell somebody about an allegation against themselves.
-    excluded = subjects if category is Category.STAFF_ALLEGATION else frozenset()
+    # Never tell somebody about an allegation against themselves, whatever the
+    # primary category (an abuse disclosure naming the DSL goes round the DSL).
+    alleged = Category.STAFF_ALLEGATION in verdict.flagged or category is Category.STAFF_ALLEGATION
+    excluded = subjects if alleged else frozenset()
+    if excluded & set(notify_roles + inform_roles) and not condition:
+        condition = "a member of staff who would be told is the subject"
     day = now.astimezone(policy.tz).date()
-    notify = _resolve(notify_roles, policy, day, excluded, ())
+    # Urgent routes name several roles so that several people know at once: if
+    # one is away and their stand-in is already told, go further down the chain.
+    notify = _resolve(notify_roles, policy, day, excluded, (), distinct=base.urgent)
     inform = _resolve(inform_roles, policy, day, excluded, notify)
     disposition = _disposition(category, base.disposition, supports)
+    clause = "; ".join(dict.fromkeys(c for c in clauses if c))
     escalation = tuple(
         EscalationStep(
             after_minutes=step.after_minutes,
-            notify=tuple(r for r in step.notify if r not in excluded),
+            notify=_substitute(step.notify, policy, excluded),
             reminder=step.reminder,
             clause=step.clause,
         )
@@ -111,15 +118,19 @@ def route(
         queue_role=base.queue,
         urgent=base.urgent,
         escalation=escalation,
-        clause="; ".join(dict.fromkeys(c for c in clauses if c)),
-        reason=_reason(category, notify, inform, base, disposition, condition),
+        clause=clause,
+        reason=_reason(category, notify, inform, base, disposition, condition, clause),
     )
 
 
 def _subject_roles(verdict: Verdict, policy: SchoolPolicy) -> frozenset[str]:
     """Policy roles held by the staff the comment names."""
     named = set(verdict.staff_mentioned)
-    return frozenset(s.role for s in policy.roster.staff if s.id in named and s.role)
+    roles = {s.role for s in policy.roster.staff if s.id in named and s.role}
+    # One person may hold several roles (a headteacher who is also the DSL).
+    emails = {policy.roles[r].email.lower() for r in roles if r in policy.roles}
+    roles |= {r for r, holder in policy.roles.items() if holder.email.lower() in emails}
+    return frozenset(roles)
 
 
 def _override(
@@ -142,13 +153,27 @@ def _roles(base: Route, override: RouteOverride | None) -> tuple[tuple[str, ...]
 
 
 def resolve_role(
-    role: str, policy: SchoolPolicy, day: date, excluded: frozenset[str] = frozenset()
+    role: str,
+    policy: SchoolPolicy,
+    day: date,
+    excluded: frozenset[str] = frozenset(),
+    skip_emails: frozenset[str] = frozenset(),
 ) -> Recipient | None:
     """The person to tell for ``role`` on ``day``, following fallbacks past absences.
 
-    Returns ``None`` only when every holder in the fallback chain is excluded.
-    When everyone in the chain is absent, the original holder is still told:
-    an alert is never dropped for lack of a recipient.
+    Args:
+        role: The policy role, e.g. ``"dsl"``.
+        policy: The school policy.
+        day: The date in the school's time zone (absences are by date).
+        excluded: Roles never to tell (the subject of an allegation); the
+            chain goes on to their fallback.
+        skip_emails: People already told; the chain goes on past them too.
+
+    Returns:
+        The recipient, or ``None`` when every holder in the fallback chain is
+        excluded or already told. When everyone available in the chain is
+        absent, the first of them is still told: an alert is never dropped
+        for lack of a recipient.
     """
     seen: list[str] = []
     current: str | None = role
@@ -156,7 +181,7 @@ def resolve_role(
     while current is not None and current not in seen:
         seen.append(current)
         holder = policy.roles[current]
-        if current not in excluded:
+        if current not in excluded and holder.email not in skip_emails:
             if first is None:
                 first = (current, holder)
             if not holder.is_absent(day):
@@ -173,14 +198,39 @@ def _resolve(
     day: date,
     excluded: frozenset[str],
     already: tuple[Recipient, ...],
+    *,
+    distinct: bool = False,
 ) -> tuple[Recipient, ...]:
+    """Resolve roles to people, each person once.
+
+    With ``distinct``, a role whose holder (or stand-in) is already told is
+    resolved further down its fallback chain, so N roles reach N people where
+    the policy allows.
+    """
     out: list[Recipient] = []
     emails = {r.email for r in already}
     for role in roles:
-        recipient = resolve_role(role, policy, day, excluded)
+        skip = frozenset(emails) if distinct else frozenset()
+        recipient = resolve_role(role, policy, day, excluded, skip)
         if recipient is not None and recipient.email not in emails:
             emails.add(recipient.email)
             out.append(recipient)
+    return tuple(out)
+
+
+def _substitute(
+    roles: tuple[str, ...], policy: SchoolPolicy, excluded: frozenset[str]
+) -> tuple[str, ...]:
+    """Replace excluded roles in an escalation step by the first fallback that is not excluded."""
+    out: list[str] = []
+    for role in roles:
+        current: str | None = role
+        seen: set[str] = set()
+        while current is not None and current in excluded and current not in seen:
+            seen.add(current)
+            current = policy.roles[current].fallback
+        if current is not None and current not in excluded and current not in out:
+            out.append(current)
     return tuple(out)
 
 
@@ -205,6 +255,7 @@ def _reason(
     base: Route,
     disposition: Disposition,
     condition: str,
+    clause: str,
 ) -> str:
     parts = [category_label(category)]
     if notify:
@@ -224,7 +275,7 @@ def _reason(
     if condition:
         parts.append(f"because {condition}")
     return (
-        parts[0] + ": " + "; ".join(parts[1:]) + f" ({base.clause})."
+        parts[0] + ": " + "; ".join(parts[1:]) + f" ({clause})."
         if len(parts) > 1
         else (parts[0] + ".")
     )

@@ -20,7 +20,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerts.outbox import enqueue, message_id
-from alerts.router import category_label
+from alerts.render import alert_subject
+from alerts.router import role_label
 from config.policy import SchoolPolicy
 from core.models import Action, Decision, Disposition, Recipient
 from storage import repo
@@ -100,7 +101,14 @@ def dispatch(
         result.action = action.value
     if decision.alerts_anyone:
         _alert(
-            session, policy=policy, comment=comment, row=row, decision=decision, now=now, out=result
+            session,
+            policy=policy,
+            comment=comment,
+            verdict=verdict,
+            row=row,
+            decision=decision,
+            now=now,
+            out=result,
         )
     return result
 
@@ -220,20 +228,31 @@ def _open_incident(
     decision: Decision,
     now: datetime,
 ) -> AlertRow | None:
-    """An open alert of the same category in the same thread or from the same author, if recent."""
+    """An open alert this comment joins, if any.
+
+    It joins when an open (unacknowledged) alert of the same category was
+    raised within ``policy.alerts.incident_window_minutes`` for a comment in
+    the same thread, or by the same author, on the same platform. A more
+    serious category is never hidden inside a lesser incident: categories
+    must match.
+    """
     window = timedelta(minutes=policy.alerts.incident_window_minutes)
     if window <= timedelta(0):
         return None
-    thread_key = f"{comment.platform}:thread:{comment.thread_id}"
-    author_key = f"{comment.platform}:author:{comment.author_id}"
     stmt = (
         select(AlertRow)
+        .join(CommentRow, CommentRow.id == AlertRow.comment_id)
         .where(
             AlertRow.school_id == comment.school_id,
             AlertRow.status == "open",
             AlertRow.category == decision.category.value,
             AlertRow.created_at >= now - window,
-            or_(AlertRow.incident_key == thread_key, AlertRow.incident_key == author_key),
+            CommentRow.platform == comment.platform,
+            CommentRow.id != comment.id,
+            or_(
+                CommentRow.thread_id == comment.thread_id,
+                CommentRow.author_id == comment.author_id,
+            ),
         )
         .order_by(AlertRow.created_at.desc())
         .limit(1)
@@ -241,11 +260,22 @@ def _open_incident(
     return session.scalars(stmt).one_or_none()
 
 
+def _escalation_text(decision: Decision) -> str:
+    """ "the deputy DSL is reminded after 15 minutes and ..." for the alert email."""
+    parts = []
+    for step in decision.escalation:
+        if step.notify:
+            who = " and ".join(role_label(r) for r in step.notify)
+            parts.append(f"{who} will be emailed after {step.after_minutes} minutes")
+    return ("; ".join(parts) + ".") if parts else ""
+
+
 def _alert(
     session: Session,
     *,
     policy: SchoolPolicy,
     comment: CommentRow,
+    verdict: VerdictRow,
     row: DecisionRow,
     decision: Decision,
     now: datetime,
@@ -285,21 +315,42 @@ def _alert(
     )
     session.add(alert)
     session.flush()
-    subject = f"[{category_label(decision.category)}] {comment.platform.title()} comment"
-    payload = {"alert_key": key, "comment_id": comment.id, "category": decision.category.value}
+    try:
+        channel = policy.channel(comment.source_id).name
+    except KeyError:
+        channel = comment.source_id
+    # Facts only: the comment's words and names are never stored in the outbox.
+    payload: dict[str, object] = {
+        "alert_key": key,
+        "comment_id": comment.id,
+        "category": decision.category.value,
+        "severity": int(decision.severity),
+        "platform": comment.platform,
+        "channel": channel,
+        "posted_at": comment.created_at.isoformat(),
+        "raised_at": now.isoformat(),
+        "safeguarding": decision.category.is_safeguarding,
+        "disposition": decision.disposition.value,
+        "reason": decision.reason,
+        "clause": decision.clause,
+        "pupils_mentioned": int(verdict.pupils_mentioned or 0),
+        "escalation": _escalation_text(decision),
+    }
     for recipients, urgent in ((decision.notify, decision.urgent), (decision.inform, False)):
         for person in recipients:
+            personal = {**payload, "urgent": urgent, "fallback": person.is_fallback}
             enqueue(
                 session,
                 policy=policy,
                 alert=alert,
                 recipient=person,
                 kind="alert",
-                dedupe_key=f"alert:{key}:{person.email}",
+                dedupe_key=f"alert:{key}:{person.email.lower()}",
                 urgent=urgent,
                 now=now,
-                subject=subject,
-                payload=payload,
+                subject=alert_subject(personal),
+                payload=personal,
+                references=alert.message_id,
             )
             out.emails += 1
     repo.record(
