@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.digest import Digest, IsoWeek
@@ -129,7 +129,8 @@ def run_due_digest(
 
     Returns:
         The week queued (e.g. ``"2026-W46"``), or ``None`` when it had
-        already been queued (by this or another worker).
+        already been queued (by this or another worker), or when the
+        database was too busy to claim it (the next call tries again).
     """
     now = now or utc_now()
     school_id = policy.school.id
@@ -144,9 +145,12 @@ def run_due_digest(
         ).first()
     if done is not None:
         return None
+    with session_scope(factory) as session:
+        repo.ensure_school(session, school_id=school_id, name=policy.school.name)
     try:
         with session_scope(factory) as session:
-            repo.ensure_school(session, school_id=school_id, name=policy.school.name)
+            # The claim is the transaction's first statement, so on SQLite it takes the
+            # write lock before reading anything (a stale read snapshot could not upgrade).
             job = JobRun(
                 school_id=school_id, job=JOB, period=period, status="started", started_at=now
             )
@@ -188,6 +192,10 @@ def run_due_digest(
             )
     except IntegrityError:
         log.info("digest %s for %s was already queued by another worker", period, school_id)
+        return None
+    except OperationalError as exc:
+        # Nothing was claimed (the transaction rolled back): the next call tries again.
+        log.warning("digest %s not queued yet, database busy: %s", period, type(exc).__name__)
         return None
     log.info("digest %s queued for %d recipient(s)%s", period, count, " (late)" if late else "")
     return period
