@@ -1,0 +1,1 @@
+"""The schoolwatch web app (FastAPI, server-rendered, no JavaScript build)."""
