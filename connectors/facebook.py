@@ -153,6 +153,11 @@ class FacebookConnector(PollingConnector):
         self._titles: dict[str, str] = {}
         self.last_usage = 0
 
+    def close(self) -> None:
+        """Close the SDK session's HTTP connections."""
+        super().close()
+        self.api._session.requests.close()
+
     # ---- calls -----------------------------------------------------------------------
 
     def _call(self, method: str, path: tuple[str, ...], params: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +219,11 @@ class FacebookConnector(PollingConnector):
         posts = self._edge(
             self.page_id,
             "feed",
-            {"fields": POST_FIELDS, "limit": 100, "since": int(min(lookback, since))},
+            {
+                "fields": POST_FIELDS,
+                "limit": self.settings.page_size,
+                "since": int(min(lookback, since)),
+            },
         )
         found: list[Comment] = []
         for post in posts:
@@ -238,7 +247,7 @@ class FacebookConnector(PollingConnector):
                         "filter": "stream",
                         "order": "chronological",
                         "since": int(since),
-                        "limit": 100,
+                        "limit": self.settings.page_size,
                     },
                 )
             except SkippableItem:

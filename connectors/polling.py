@@ -47,6 +47,10 @@ class PollingConnector:
         """
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Close the client library's HTTP connections (subclasses add theirs)."""
+        self._pending = None
+
     # ---- shared ----------------------------------------------------------------------
 
     @property

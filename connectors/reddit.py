@@ -125,6 +125,11 @@ class RedditConnector(PollingConnector):
         self.query = " OR ".join(f'"{n}"' for n in self.names)
         self._moderated: set[str] | None = None
 
+    def close(self) -> None:
+        """Close PRAW's HTTP session."""
+        super().close()
+        self.reddit._core._requestor._http.close()
+
     # ---- calls -----------------------------------------------------------------------
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
@@ -138,7 +143,7 @@ class RedditConnector(PollingConnector):
         """Items of a newest-first listing back to ``since`` (bounded by ``reddit_max_pages``)."""
         items: list[Any] = []
         seen: set[str] = set()
-        params = {**params, "limit": 100}
+        params = {**params, "limit": self.settings.page_size}
         for _ in range(self.settings.reddit_max_pages):
             listing = self._get(path, params)
             children = list(getattr(listing, "children", []) or [])

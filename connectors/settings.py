@@ -47,7 +47,8 @@ class ConnectorSettings:
             for moderation actions (50 units each).
         youtube_sweep_videos: Videos re-read in full per poll, round robin, so a
             new reply under an old thread is never missed.
-        reddit_max_pages: The most listing pages read per subreddit per poll.
+        reddit_max_pages: The most listing pages read per listing per poll.
+        page_size: Items asked for per list call (the platforms allow at most 100).
     """
 
     graph_url: str = "https://graph.facebook.com"
@@ -74,3 +75,4 @@ class ConnectorSettings:
     youtube_reserve_units: int = 2000
     youtube_sweep_videos: int = 2
     reddit_max_pages: int = 10
+    page_size: int = 100

@@ -172,9 +172,8 @@ class YouTubeConnector(PollingConnector):
             token_uri=settings.youtube_token_url,
             scopes=SCOPES,
         )
-        http = google_auth_httplib2.AuthorizedHttp(
-            self.credentials, http=httplib2.Http(timeout=settings.timeout)
-        )
+        self._http = httplib2.Http(timeout=settings.timeout)
+        http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=self._http)
         self.yt: Any = build(
             "youtube",
             "v3",
@@ -188,6 +187,11 @@ class YouTubeConnector(PollingConnector):
         self._quota = (quota_day(utc_now()), 0)
         self.videos: dict[str, tuple[str, str]] = {}  # id -> (title, privacyStatus)
         self._videos_at: datetime | None = None
+
+    def close(self) -> None:
+        """Close httplib2's connections."""
+        super().close()
+        self._http.close()
 
     # ---- quota -----------------------------------------------------------------------
 
@@ -248,7 +252,7 @@ class YouTubeConnector(PollingConnector):
         uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
         ids: list[str] = []
         request = self.yt.playlistItems().list(
-            part="contentDetails", playlistId=uploads, maxResults=50
+            part="contentDetails", playlistId=uploads, maxResults=min(50, self.settings.page_size)
         )
         seen: set[str] = set()
         while request is not None:
@@ -313,7 +317,10 @@ class YouTubeConnector(PollingConnector):
         found: list[Comment] = []
         ids: list[str] = []
         request = self.yt.commentThreads().list(
-            part="snippet,replies", maxResults=100, textFormat="plainText", **query
+            part="snippet,replies",
+            maxResults=self.settings.page_size,
+            textFormat="plainText",
+            **query,
         )
         seen: set[str] = set()
         while request is not None:
@@ -350,7 +357,10 @@ class YouTubeConnector(PollingConnector):
     def _replies(self, parent_id: str) -> list[dict[str, Any]]:
         replies: list[dict[str, Any]] = []
         request = self.yt.comments().list(
-            part="snippet", parentId=parent_id, maxResults=100, textFormat="plainText"
+            part="snippet",
+            parentId=parent_id,
+            maxResults=self.settings.page_size,
+            textFormat="plainText",
         )
         seen: set[str] = set()
         while request is not None:

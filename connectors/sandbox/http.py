@@ -95,6 +95,10 @@ def _make_handler(route: Callable[[Request], Response]) -> type[BaseHTTPRequestH
                 for name, value in response.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
+                # One request per connection: clients never keep idle sockets to a sandbox
+                # that may stop at any time.
+                self.send_header("Connection", "close")
+                self.close_connection = True
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(response.body)

@@ -54,6 +54,7 @@ class RedditApi:
         self._token_dead = 0
         self._window_start = time.monotonic()
         self._used = 0
+        self._echo_after: str | None = None
         self._lock = threading.Lock()
 
     # ---- auth ------------------------------------------------------------------------
@@ -222,7 +223,14 @@ class RedditApi:
         )
         next_after = self._fullname(page.items[-1]) if page.items and page.next_token else None
         if mode is FaultMode.REPEAT_CURSOR and page.items:
-            next_after = after or self._fullname(page.items[0])
+            if after:
+                next_after = after
+            else:  # first page: hand out a cursor that the next page will repeat
+                next_after = self._fullname(page.items[-1])
+                self._echo_after = next_after
+        elif after and after == self._echo_after:
+            self._echo_after = None
+            next_after = after
         return self._listing([self._render(it) for it in page.items], next_after)
 
     @staticmethod
