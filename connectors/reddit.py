@@ -128,7 +128,9 @@ class RedditConnector(PollingConnector):
     def close(self) -> None:
         """Close PRAW's HTTP session."""
         super().close()
-        self.reddit._core._requestor._http.close()
+        core: Any = self.reddit._core
+        if core is not None:
+            core._requestor._http.close()
 
     # ---- calls -----------------------------------------------------------------------
 
