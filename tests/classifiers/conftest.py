@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from config.loader import DEFAULT_POLICY
 from config.policy import SchoolPolicy
 
-HERE = Path(__file__).parent
+ROSTER: dict[str, Any] = {
+    "staff": [
+        {"id": "head", "name": "Mrs Helen Carter", "aliases": ["Mrs C"], "role": "headteacher"},
+        {"id": "mr_reeve", "name": "Mr Tom Reeve", "aliases": ["Mr R", "the Year 5 teacher"]},
+        {"id": "miss_bello", "name": "Miss Grace Bello", "aliases": ["Miss B"]},
+    ],
+    "pupils": [{"name": "Poppy Lindqvist", "aliases": ["Pops Lindqvist"], "class_name": "3B"}],
+}
 
 
 @pytest.fixture(scope="session")
 def policy() -> SchoolPolicy:
-    """A small valid policy (fictional Hollybrook) with a roster and a lexicon entry."""
-    data = yaml.safe_load((HERE / "policy.yaml").read_text(encoding="utf-8"))
+    """The shipped default policy with a small test roster, a lexicon entry and 0.5 thresholds."""
+    data = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    data["roster"] = ROSTER
+    data["lexicon"] = [{"category": "bullying", "terms": ["hollybrook horror"], "weight": 0.8}]
+    for rule in data["categories"].values():
+        rule["threshold"] = 0.5
     return SchoolPolicy.model_validate(data)

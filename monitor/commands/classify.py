@@ -1,0 +1,371 @@
+"""``schoolwatch classify``, ``eval`` and ``train``: try, measure and retrain the classifier."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from core.errors import ConfigError
+from core.models import Category, Context
+
+log = logging.getLogger(__name__)
+console = Console()
+err_console = Console(stderr=True)
+
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        help="The school policy file (thresholds, word lists, staff names). "
+        "Default: the policy shipped with schoolwatch.",
+        show_default=False,
+    ),
+]
+RulesOnly = Annotated[
+    bool,
+    typer.Option(
+        "--rules-only",
+        help="Use only the word lists and patterns, not the trained model "
+        "(quicker, less accurate).",
+    ),
+]
+ModelDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-dir",
+        help="A different language model folder to use (advanced; it must be on this computer).",
+        show_default=False,
+    ),
+]
+
+CLASSIFY_HELP = """Check one comment and show how schoolwatch would label it.
+
+Shows each category's score, which categories are flagged under your policy's
+thresholds, the one-sentence reason, and the evidence: the words that matched,
+personal details found, staff named and the model's scores. Nothing is stored
+and nobody is emailed.
+
+Example:  schoolwatch classify "Mr Reeve grabbed my son by the arm"
+"""
+
+EVAL_HELP = """Measure the classifier on labelled comments (CSV files).
+
+Each file needs a 'text' column and a 'label' column (one of self_harm,
+abuse_disclosure, sexual, staff_allegation, personal_data, threat, hate,
+bullying, defamation, spam, criticism, benign). Other columns are ignored. Rows
+with any other label are reported and skipped. Rows that appear in
+schoolwatch's own training files are left out, so the figures are honest.
+
+Prints: how well it separates harmful from not harmful (precision, recall, F1,
+ROC AUC; criticism and benign count as not harmful), the same figures for each
+category, and a table of which label each row got.
+"""
+
+TRAIN_HELP = """Retrain the classifier from labelled comments.
+
+By default it trains from the example files shipped with schoolwatch and saves
+the result where schoolwatch looks for it. With --include-decisions it also
+learns from your moderators' decisions (comments marked as a false alarm or
+confirmed with a category), prints the evaluation before and after, and only
+uses the new model if it does at least as well on schoolwatch's own test set.
+
+Training takes a few minutes on a small computer.
+"""
+
+
+def _load_policy(path: Path | None) -> Any:
+    from config.loader import DEFAULT_POLICY, load_policy
+
+    try:
+        return load_policy(path or Path(DEFAULT_POLICY))
+    except ConfigError as exc:
+        from monitor.cli import config_error
+
+        raise config_error(exc) from None
+
+
+def _classifier(policy: Any, rules_only: bool, model_dir: Path | None) -> Any:
+    from classifiers.registry import build_classifier
+
+    return build_classifier(policy, model_dir=model_dir, use_model=not rules_only)
+
+
+def _evidence_rows(verdict: Any) -> list[dict[str, Any]]:
+    rows = []
+    for ev in verdict.evidence:
+        rows.append(
+            {
+                "category": ev.category.value,
+                "source": ev.source,
+                "rule": ev.rule_id,
+                "score": ev.score,
+                "span": list(ev.span) if ev.span else None,
+                "matched": ev.matched,
+                "model": ev.model,
+                "detail": ev.detail,
+            }
+        )
+    return rows
+
+
+def classify_cmd(
+    text: Annotated[str, typer.Argument(help="The comment to check (put it in quotes).")],
+    context: Annotated[
+        str,
+        typer.Option("--context", help="The post or the comment it replies to, if any."),
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    policy_path: PolicyOption = None,
+    rules_only: RulesOnly = False,
+    model_dir: ModelDir = None,
+) -> None:
+    """Check one comment and show how schoolwatch would label it."""
+    from classifiers.training.runner import classify_texts
+
+    policy = _load_policy(policy_path)
+    clf = _classifier(policy, rules_only, model_dir)
+    ctx = [Context(post_text=context, parent_text="")]
+    verdict = classify_texts(clf, [text], ctx)[0]
+    if as_json:
+        from monitor.cli import print_json
+
+        print_json(
+            {
+                "classifier": verdict.classifier,
+                "flagged": [c.value for c in verdict.flagged],
+                "primary": verdict.primary.value,
+                "harmful": verdict.is_harmful,
+                "explanation": verdict.explanation,
+                "scores": {c.value: s for c, s in verdict.scores.items()},
+                "staff_mentioned": list(verdict.staff_mentioned),
+                "pupils_mentioned": verdict.pupils_mentioned,
+                "evidence": _evidence_rows(verdict),
+            }
+        )
+        return
+    console.print(f"[bold]{verdict.explanation}[/]", highlight=False)
+    table = Table("category", "score", "threshold", "flagged")
+    thresholds = policy.thresholds()
+    for cat in Category:
+        score = verdict.scores.get(cat, 0.0)
+        flagged = "yes" if cat in verdict.flagged else ""
+        table.add_row(cat.value, f"{score:.2f}", f"{thresholds.get(cat, 0.5):.2f}", flagged)
+    console.print(table)
+    if verdict.evidence:
+        ev_table = Table("category", "source", "rule", "score", "matched / detail")
+        for ev in verdict.evidence:
+            shown = f"'{ev.matched}' ({ev.detail})" if ev.matched else (ev.detail or ev.model)
+            ev_table.add_row(ev.category.value, ev.source, ev.rule_id, f"{ev.score:.2f}", shown)
+        console.print(ev_table)
+    if verdict.staff_mentioned:
+        console.print(f"Staff named: {', '.join(verdict.staff_mentioned)}", highlight=False)
+    if verdict.pupils_mentioned:
+        console.print(f"Pupils named: {verdict.pupils_mentioned}", highlight=False)
+    console.print(f"[dim]classifier {verdict.classifier}[/]", highlight=False)
+
+
+def eval_cmd(
+    files: Annotated[list[Path], typer.Argument(help="One or more CSV files with text,label.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also save a chart (PNG) of the figures to this file."),
+    ] = None,
+    include_trained: Annotated[
+        bool,
+        typer.Option(
+            "--include-trained",
+            help="Keep rows that are in schoolwatch's training files (figures will look too good).",
+        ),
+    ] = False,
+    policy_path: PolicyOption = None,
+    rules_only: RulesOnly = False,
+    model_dir: ModelDir = None,
+) -> None:
+    """Measure the classifier on labelled comments (CSV files)."""
+    from classifiers.training.data import read_labelled
+    from classifiers.training.evaluate import evaluate
+    from classifiers.training.runner import classify_texts, training_texts
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        from monitor.cli import fail
+
+        raise fail("these files were not found:", missing)
+    try:
+        report = read_labelled(files)
+    except ValueError as exc:
+        from monitor.cli import fail
+
+        raise fail(str(exc)) from None
+    out = err_console if as_json else console
+    for label, count in sorted(report.skipped.items()):
+        out.print(f"Skipped {count} rows with unknown label {label!r}.", highlight=False)
+    examples = report.examples
+    if not include_trained:
+        seen = training_texts()
+        kept = [e for e in examples if " ".join(e.text.strip().lower().split()) not in seen]
+        if len(kept) < len(examples):
+            out.print(
+                f"Left out {len(examples) - len(kept)} rows that are in the training files.",
+                highlight=False,
+            )
+        examples = kept
+    if not examples:
+        from monitor.cli import fail
+
+        raise fail("no rows to evaluate")
+    policy = _load_policy(policy_path)
+    clf = _classifier(policy, rules_only, model_dir)
+    with Progress(
+        TextColumn("Classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("classify", total=len(examples))
+        verdicts = classify_texts(
+            clf, [e.text for e in examples], None, lambda n: progress.advance(task, n)
+        )
+    result = evaluate([e.label for e in examples], verdicts)
+    if plot is not None:
+        from classifiers.training.plots import plot_evaluation
+
+        plot_evaluation(result, plot)
+        out.print(f"Chart saved to {plot}", highlight=False)
+    if as_json:
+        from monitor.cli import print_json
+
+        data = result.as_json()
+        data["classifier"] = verdicts[0].classifier
+        print_json(data)
+        return
+    print_evaluation(result, verdicts[0].classifier)
+
+
+def print_evaluation(result: Any, classifier: str) -> None:
+    """Print an evaluation as tables."""
+    b = result.binary
+    console.print(f"[bold]{result.n} comments[/], classifier {classifier}", highlight=False)
+    console.print(
+        f"Harmful vs not harmful: precision {b['precision']:.3f}, recall {b['recall']:.3f}, "
+        f"F1 {b['f1']:.3f}, ROC AUC {b['auc']:.3f}",
+        highlight=False,
+    )
+    console.print(
+        f"Macro-F1 over categories {result.macro_f1:.3f}; recall on self-harm, abuse, sexual, "
+        f"personal data and staff allegations {result.high_recall:.3f}; criticism and benign "
+        f"flagged as harmful {result.not_harmful_flagged:.1%}",
+        highlight=False,
+    )
+    table = Table("category", "precision", "recall", "F1", "rows")
+    for label, m in result.per_label.items():
+        table.add_row(
+            label, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}",
+            str(m["support"]),
+        )  # fmt: skip
+    console.print(table)
+    labels = [c.value for c in Category if c.value in result.per_label]
+    short = {c: c[:6] for c in labels}
+    conf = Table("true \\ given", *[short[c] for c in labels], title="Confusion table")
+    for g in labels:
+        row = result.confusion.get(g, {})
+        if not row:
+            continue
+        conf.add_row(g, *[str(row.get(p, "")) for p in labels])
+    console.print(conf)
+
+
+def train_cmd(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Labelled CSV files (default: the ones shipped with schoolwatch)."),
+    ] = None,
+    include_decisions: Annotated[
+        bool,
+        typer.Option(
+            "--include-decisions",
+            help="Also learn from your moderators' decisions stored in the database.",
+        ),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to save the trained model in (advanced)."),
+    ] = None,
+    policy_path: PolicyOption = None,
+    model_dir: ModelDir = None,
+) -> None:
+    """Retrain the classifier from labelled comments."""
+    from classifiers.heads import WEIGHTS_DIR
+    from classifiers.training.data import SHIPPED_TRAINING, TRAINING_DIR, read_labelled
+    from classifiers.training.runner import decision_examples, run_training
+
+    policy = _load_policy(policy_path)
+    paths = files or [TRAINING_DIR / name for name in SHIPPED_TRAINING]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        from monitor.cli import fail
+
+        raise fail("these training files were not found:", missing)
+    report = read_labelled(paths)
+    examples = list(report.examples)
+    console.print(f"Read {len(examples)} labelled comments.", highlight=False)
+    if include_decisions:
+        pairs = _decisions(policy.school.id)
+        extra = decision_examples(pairs)
+        console.print(f"Added {len(extra)} moderators' decisions.", highlight=False)
+        examples.extend(extra)
+    outcome = run_training(
+        policy,
+        examples,
+        out_dir=out or WEIGHTS_DIR,
+        model_dir=model_dir,
+        gate=include_decisions,
+        say=lambda m: console.print(m, highlight=False),
+    )
+    if outcome.before is not None:
+        console.print("[bold]Before[/] (current model):")
+        print_evaluation(outcome.before, "current")
+    if outcome.after.n:
+        console.print("[bold]After[/] (new model):")
+        print_evaluation(outcome.after, f"heads@{outcome.heads.version}")
+    if outcome.saved:
+        console.print(f"Saved the new model to {outcome.out_dir}.", highlight=False)
+        thresholds = outcome.heads.thresholds
+        console.print(
+            "Recommended thresholds: "
+            + ", ".join(f"{c.value} {t:.2f}" for c, t in thresholds.items()),
+            highlight=False,
+        )
+    else:
+        console.print(outcome.reason, highlight=False)
+
+
+def _decisions(school_id: str) -> list[tuple[str, str]]:
+    """Moderators' decisions as (text, category) pairs, from the database."""
+    from config.settings import load_settings
+    from storage import repo
+    from storage.db import make_engine, session_factory, session_scope
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(session_factory(engine)) as session:
+            return repo.training_labels(session, school_id=school_id)
+    finally:
+        engine.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``classify``, ``eval`` and ``train`` to the command line."""
+    app.command("classify", help=CLASSIFY_HELP)(classify_cmd)
+    app.command("eval", help=EVAL_HELP)(eval_cmd)
+    app.command("train", help=TRAIN_HELP)(train_cmd)
