@@ -175,7 +175,7 @@ class EmailNotifier:
                     smtp.starttls(context=context)
                     smtp.ehlo()
                 if s.smtp_username:
-                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                    _login(smtp, s.smtp_username, s.smtp_password.get_secret_value())
                 refused = smtp.send_message(message)
         except DeliveryError:
             raise
@@ -257,6 +257,22 @@ class EmailNotifier:
                 permanent=True,
             )
         log.info("email accepted by %s", where)
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in with one mechanism (PLAIN, else LOGIN), so a wrong password fails once, cleanly.
+
+    ``SMTP.login`` tries every mechanism in turn after a failure, which some
+    servers answer by stalling or disconnecting instead of a clear 535.
+    """
+    advertised = smtp.esmtp_features.get("auth", "").upper().split()
+    for mechanism in ("PLAIN", "LOGIN"):
+        if mechanism in advertised:
+            smtp.user, smtp.password = user, password
+            authobject = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+            smtp.auth(mechanism, authobject, initial_response_ok=True)
+            return
+    smtp.login(user, password)  # CRAM-MD5 only, or no AUTH at all (SMTPNotSupportedError)
 
 
 def _addresses(recipients: dict[str, tuple[int, bytes]]) -> str:

@@ -277,7 +277,7 @@ def _reason(
     return (
         parts[0] + ": " + "; ".join(parts[1:]) + f" ({clause})."
         if len(parts) > 1
-        else (parts[0] + ".")
+        else f"{parts[0]} ({clause})."
     )
 
 

@@ -11,7 +11,8 @@ import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy as email_policy
+from email import message_from_bytes
+from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, ClassVar
@@ -168,7 +169,7 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data
         and data.login == SMTP_USER.encode()
         and data.password == SMTP_PASSWORD.encode()
     )
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 @dataclass
@@ -278,7 +279,7 @@ class KeywordClassifier:
             staff = tuple(s for key, ids in self.staff.items() if key in comment.text for s in ids)
             out.append(
                 Verdict(
-                    scores={c: 0.95 for c in flagged},
+                    scores=dict.fromkeys(flagged, 0.95),
                     flagged=flagged,
                     evidence=(),
                     classifier="keyword@1",
@@ -315,3 +316,23 @@ def make_comment(
 
 def day_of(at: datetime) -> dt.date:
     return at.date()
+
+
+def ingest(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    connector: ListConnector,
+    now: datetime,
+    classifier: KeywordClassifier | None = None,
+) -> Any:
+    """Run one pipeline cycle for the Facebook channel over ``connector``'s comments."""
+    from monitor.pipeline import run_cycle
+
+    return run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier or KeywordClassifier(),
+        now=now,
+    )
