@@ -217,7 +217,16 @@ class Builder:
                     platform=row.platform,
                     external_id=row.external_id,
                     category=row.primary_category or "benign",
-                    snapshot={"comment": {"text": row.text, "permalink": row.permalink}},
+                    snapshot={
+                        "comment": {
+                            "platform": row.platform,
+                            "text": row.text,
+                            "permalink": row.permalink,
+                            "created_at": row.created_at.isoformat(),
+                        },
+                        "author": {"id": row.author_id, "name": row.author_name},
+                        "thread": {"id": row.thread_id, "title": row.thread_title},
+                    },
                     sha256="0" * 64,
                     reason="before hide",
                     created_at=at,
