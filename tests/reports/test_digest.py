@@ -18,7 +18,7 @@ from config.policy import Review, SchoolPolicy
 from storage.db import session_scope
 
 if TYPE_CHECKING:
-    from conftest import Builder
+    from tests.reports.conftest import Builder
 
 W46 = IsoWeek(2026, 46)
 DIGEST_NOW = dt.datetime(2026, 11, 16, 7, 0, tzinfo=dt.UTC)

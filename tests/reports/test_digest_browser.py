@@ -16,7 +16,7 @@ from config.policy import SchoolPolicy
 from storage.db import session_scope
 
 if TYPE_CHECKING:
-    from conftest import Builder
+    from tests.reports.conftest import Builder
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

@@ -23,7 +23,7 @@ from storage.db import session_scope
 from storage.tables import AlertRow, Delivery
 
 if TYPE_CHECKING:
-    from conftest import Builder
+    from tests.reports.conftest import Builder
 
 NOW = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 

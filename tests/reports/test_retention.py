@@ -26,7 +26,7 @@ from storage.tables import (
 )
 
 if TYPE_CHECKING:
-    from conftest import Builder
+    from tests.reports.conftest import Builder
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 
