@@ -191,7 +191,7 @@ def _entry(session: Session, policy: SchoolPolicy, alert: AlertRow, tz: ZoneInfo
     except ValueError:
         label = alert.category
     return Entry(
-        reference=alert.alert_key[:8].upper(),
+        reference=alert.alert_key[:8],  # the "ref" shown in alert emails
         date_time=_local(alert.created_at, tz),
         category=label,
         platform=platform.capitalize().replace("Youtube", "YouTube"),
