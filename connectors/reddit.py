@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import praw
 import prawcore
+import requests
 from praw.exceptions import PRAWException
 from praw.models import Comment as RedditComment
 from praw.models import Submission
@@ -95,6 +96,24 @@ def map_reddit_error(exc: Exception) -> ConnectorError:
     return ConnectorError(f"Reddit call failed: {type(exc).__name__}", platform=p)
 
 
+class _TimeoutSession(requests.Session):
+    """A requests session that enforces our timeout.
+
+    PRAW 8 never passes its own ``timeout`` setting on, and prawcore always
+    sends its 16-second default, so the limit is applied here.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.limit = timeout
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        """Send the request with at most ``limit`` seconds of waiting."""
+        given = kwargs.get("timeout")
+        kwargs["timeout"] = min(float(given), self.limit) if given else self.limit
+        return super().request(*args, **kwargs)
+
+
 class RedditConnector(PollingConnector):
     """Mentions of one school in chosen subreddits (and optionally all of Reddit)."""
 
@@ -104,6 +123,7 @@ class RedditConnector(PollingConnector):
 
     def __init__(self, channel: Channel, school: School, settings: ConnectorSettings) -> None:
         super().__init__(channel, school, settings)
+        self._session = _TimeoutSession(settings.timeout)
         kwargs: dict[str, Any] = {}
         if settings.reddit_username:
             kwargs = {
@@ -117,7 +137,7 @@ class RedditConnector(PollingConnector):
             oauth_url=settings.reddit_oauth_url.rstrip("/"),
             reddit_url=settings.reddit_url.rstrip("/"),
             check_for_updates=False,
-            timeout=max(1, int(settings.timeout)),
+            requestor_kwargs={"session": self._session},
             **kwargs,
         )
         self.names = tuple(n for n in (school.name, *school.aliases) if n.strip())
@@ -128,9 +148,7 @@ class RedditConnector(PollingConnector):
     def close(self) -> None:
         """Close PRAW's HTTP session."""
         super().close()
-        core: Any = self.reddit._core
-        if core is not None:
-            core._requestor._http.close()
+        self._session.close()
 
     # ---- calls -----------------------------------------------------------------------
 

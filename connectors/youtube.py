@@ -225,7 +225,13 @@ class YouTubeConnector(PollingConnector):
         self._charge(cost, polling=polling)
         self.stats["api_calls"] += 1
         try:
-            return request.execute(num_retries=0)
+            result = request.execute(num_retries=0)
+            if not isinstance(result, dict) and result != "":
+                self.stats["malformed_replies"] += 1
+                raise TransientError(
+                    "YouTube sent a reply that is not JSON", platform="youtube", code="malformed"
+                )
+            return result
         except (
             HttpError,
             RefreshError,

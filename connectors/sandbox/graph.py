@@ -103,6 +103,7 @@ class GraphApi:
         self.hourly_budget = hourly_budget
         self.on_change = on_change
         self.calls = 0
+        self.echo: set[str] = set()
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
 
@@ -373,6 +374,7 @@ class GraphApi:
                 limit=limit,
                 descending=desc,
                 fault=mode,
+                echo=self.echo,
                 delete=delete,
             )
         except ValueError:

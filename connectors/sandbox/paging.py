@@ -49,8 +49,12 @@ def paginate(
     descending: bool,
     fault: FaultMode | None = None,
     delete: Callable[[T], object] | None = None,
+    echo: set[str] | None = None,
 ) -> Page[T]:
     """Serve one page of ``items`` (already sorted in listing order) after ``token``.
+
+    ``echo`` holds tokens whose page must repeat its own token (the
+    ``repeat_cursor`` fault armed on a first page takes effect on the second).
 
     Raises:
         ValueError: ``token`` is not a token this sandbox issued.
@@ -68,7 +72,15 @@ def paginate(
     rest = items[start + limit :]
     next_token = encode_token(key(chunk[-1])) if chunk and rest else None
     if fault is FaultMode.REPEAT_CURSOR:
-        next_token = token or START
+        if token:
+            next_token = token
+        elif chunk:  # first page: hand out a cursor that the next page will repeat
+            next_token = next_token or encode_token(key(chunk[-1]))
+            if echo is not None:
+                echo.add(next_token)
+    elif token and echo is not None and token in echo:
+        echo.discard(token)
+        next_token = token
     elif fault is FaultMode.DUPLICATE_IDS and chunk:
         chunk = chunk + chunk[: max(1, len(chunk) // 2)]
     elif fault is FaultMode.DELETE_BETWEEN_PAGES and rest and delete is not None:

@@ -207,7 +207,8 @@ class RedditApi:
         limit = max(1, min(100, int(request.arg("limit") or 25)))
         after = request.arg("after")
         token = None
-        if after:
+        echoing = bool(after) and after == self._echo_after
+        if after and not echoing:
             thing = self._thing(after)
             if thing is None:
                 return self._listing([], None)
@@ -228,7 +229,7 @@ class RedditApi:
             else:  # first page: hand out a cursor that the next page will repeat
                 next_after = self._fullname(page.items[-1])
                 self._echo_after = next_after
-        elif after and after == self._echo_after:
+        elif echoing:  # the same first page again, with the same cursor
             self._echo_after = None
             next_after = after
         return self._listing([self._render(it) for it in page.items], next_after)

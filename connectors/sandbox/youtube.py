@@ -70,6 +70,7 @@ class YouTubeApi:
         self.daily_quota = daily_quota
         self.units_used = 0
         self.calls = 0
+        self.echo: set[str] = set()
         self._quota_day = ""
         self._tokens: dict[str, datetime] = {}
         self._refresh_dead = 0
@@ -362,6 +363,7 @@ class YouTubeApi:
                 limit=limit,
                 descending=True,
                 fault=mode,
+                echo=self.echo,
                 delete=lambda c: self.world.delete(c.pid),
             )
         except ValueError:
@@ -409,6 +411,7 @@ class YouTubeApi:
                 limit=limit,
                 descending=False,
                 fault=mode,
+                echo=self.echo,
                 delete=lambda c: self.world.delete(c.pid),
             )
         except ValueError:
