@@ -113,7 +113,12 @@ def deliver_pending(
             )
         )
     for delivery_id in ids:
-        prepared = _claim(factory, settings, policy, delivery_id, now, stats)
+        try:
+            prepared = _claim(factory, settings, policy, delivery_id, now, stats)
+        except Exception as exc:  # noqa: BLE001 - one unbuildable email must not stop the rest
+            log.exception("delivery %d could not be built", delivery_id)
+            _unbuildable(factory, policy, delivery_id, exc, now, stats)
+            continue
         if prepared is None:
             continue
         stats.claimed += 1
@@ -416,6 +421,47 @@ def _failed(
         row.attempts,
         " (giving up)" if give_up else "",
     )
+
+
+def _unbuildable(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    delivery_id: int,
+    exc: Exception,
+    now: datetime,
+    stats: DeliveryStats,
+) -> None:
+    """Mark a delivery failed because its email could not be built (a bug, not an outage)."""
+    message = f"The email could not be built ({type(exc).__name__}); see the log."
+    with session_scope(factory) as session:
+        row = session.get(Delivery, delivery_id)
+        if row is None:
+            return
+        row.status = "failed"
+        row.attempts += 1
+        row.next_attempt_at = None
+        row.last_error = message
+        stats.failed += 1
+        stats.errors.append(message)
+        repo.record(
+            session,
+            school_id=row.school_id,
+            event="delivery.failed",
+            subject_type="delivery",
+            subject_id=row.id,
+            details={
+                "kind": row.kind,
+                "role": row.recipient_role,
+                "alert_id": row.alert_id,
+                "attempts": row.attempts,
+                "permanent": True,
+                "gave_up": True,
+                "error": message,
+            },
+            at=now,
+        )
+        if row.kind in ALERT_KINDS:
+            _tell_admin_failed(session, policy, row, now)
 
 
 def _tell_admin_failed(

@@ -236,3 +236,22 @@ def test_unacknowledged_safeguarding_alert_escalates_on_time(
         )
     assert [e.details["level"] for e in escalated] == [1, 2]
     assert [e.details["late_by_seconds"] for e in escalated] == [0, 0]
+
+
+def test_an_email_that_cannot_be_built_does_not_stop_the_others(
+    factory, settings: Settings, policy: SchoolPolicy, smtp_server: SmtpServer
+) -> None:
+    from storage.db import session_scope
+
+    smtp = smtp_server.settings(settings)
+    ingest(factory, policy, ListConnector([make_comment(1, DISCLOSURE)]), NIGHT)
+    with session_scope(factory) as session:
+        first = session.scalars(select(Delivery).order_by(Delivery.id)).first()
+        assert first is not None
+        first.payload = ["not", "a", "mapping"]  # type: ignore[assignment]  # a corrupt row
+    stats = deliver_pending(factory, smtp, policy, now=NIGHT)
+    assert (stats.sent, stats.failed) == (1, 1)
+    rows = deliveries(factory)
+    assert [r.status for r in rows[:2]] == ["failed", "sent"]
+    assert rows[0].last_error is not None and "could not be built" in rows[0].last_error
+    assert any(r.kind == "admin" for r in rows)
