@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -76,6 +77,21 @@ def create_app(runtime: Runtime) -> FastAPI:
         return response
 
     return app
+
+
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every page route of the app, including those of included routers (for the gate tests)."""
+    out: list[APIRoute] = []
+    stack: list[object] = list(app.routes)
+    while stack:
+        route = stack.pop(0)
+        if isinstance(route, APIRoute):
+            out.append(route)
+            continue
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            stack.extend(getattr(inner, "routes", []))
+    return out
 
 
 def _handlers(app: FastAPI) -> None:

@@ -187,7 +187,7 @@ def list_queue(
         .offset((filters.page - 1) * PAGE)
         .limit(PAGE)
     )
-    pairs = list(session.execute(stmt).tuples())
+    pairs = list(session.execute(stmt))
     subjects: set[int] = set()
     if role == "headteacher":
         subjects = headteacher_subjects(

@@ -69,8 +69,12 @@ class ScriptedClassifier:
     name = "scripted"
     version = "1"
 
-    def __init__(self) -> None:
-        self.by_text = {text: (cat, words, staff) for _, _, _, text, cat, words, staff in COMMENTS}
+    def __init__(self, policy: SchoolPolicy) -> None:
+        head = next(s.id for s in policy.roster.staff if s.role == "headteacher")
+        self.by_text = {
+            text: (cat, words, tuple(head if s == "head" else s for s in staff))
+            for _, _, _, text, cat, words, staff in COMMENTS
+        }
 
     def classify(
         self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None
@@ -220,7 +224,7 @@ def build_env(
         policy=policy,
         channel=channel,
         connector=runtime.connector("facebook"),
-        classifier=ScriptedClassifier(),
+        classifier=ScriptedClassifier(policy),
     )
     assert report.status == "ok", report
     assert report.stored == len(COMMENTS)

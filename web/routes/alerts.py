@@ -108,7 +108,7 @@ def alerts_page(request: Request, user: AlertsViewer, status: str = "open") -> R
                 select(QueueItem.comment_id, QueueItem.id).where(
                     QueueItem.comment_id.in_([a.comment_id for a in rows if a.comment_id])
                 )
-            ).tuples()
+            ).all()
         )
     views = []
     for a in rows:

@@ -108,14 +108,14 @@ def health_page(request: Request, user: HealthViewer) -> Response:
                 select(PlatformAction.status, func.count())
                 .where(PlatformAction.school_id == school_id)
                 .group_by(PlatformAction.status)
-            ).tuples()
+            ).all()
         )
         mail_counts = dict(
             session.execute(
                 select(Delivery.status, func.count())
                 .where(Delivery.school_id == school_id)
                 .group_by(Delivery.status)
-            ).tuples()
+            ).all()
         )
     return render(
         request,

@@ -222,7 +222,7 @@ def bulk_action(
                         QueueItem.school_id == runtime.policy.school.id,
                         QueueItem.id.in_(chosen),
                     )
-                ).tuples()
+                )
             ]
             if not pairs:
                 raise ModerationError("Tick the spam comments to act on.")
@@ -319,7 +319,7 @@ def replies_page(request: Request, user: ReplyApprover) -> Response:
                     PlatformAction.status == "awaiting_approval",
                 )
                 .order_by(PlatformAction.created_at)
-            ).tuples()
+            )
         )
     return render(request, "replies.html", {"rows": rows, "error": ""})
 
