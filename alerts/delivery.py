@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -193,7 +194,7 @@ def build_email(
 
         return message_for_delivery(row, sender=settings.mail_from)
     context = render_context(session, settings, policy, row, now)
-    content = render_delivery(row, context)
+    content = render_delivery(_with_alert_facts(session, policy, row), context)
     return build_message(
         sender=settings.mail_from,
         to_name=row.recipient_name,
@@ -202,6 +203,41 @@ def build_email(
         threading=Threading(row.message_id, row.in_reply_to, row.references),
         urgent=bool(row.payload.get("urgent")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _RowView:
+    kind: str
+    recipient_role: str
+    recipient_name: str
+    subject: str
+    payload: dict[str, Any]
+
+
+def _with_alert_facts(session: Session, policy: SchoolPolicy, row: Delivery) -> _RowView:
+    """The row, its payload completed from its alert (for emails recorded with few facts)."""
+    payload: dict[str, Any] = dict(row.payload) if isinstance(row.payload, dict) else {}
+    alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
+    if alert is not None:
+        facts: dict[str, Any] = {
+            "alert_key": alert.alert_key,
+            "category": alert.category,
+            "severity": alert.severity,
+            "urgent": alert.urgent,
+            "clause": alert.clause,
+            "raised_at": alert.created_at.isoformat(),
+            "safeguarding": alert.category in {c.value for c in Category if c.is_safeguarding},
+        }
+        comment = session.get(CommentRow, alert.comment_id) if alert.comment_id else None
+        if comment is not None:
+            facts["platform"] = comment.platform
+            facts["posted_at"] = comment.created_at.isoformat()
+            try:
+                facts["channel"] = policy.channel(comment.source_id).name
+            except KeyError:
+                pass
+        payload = {**facts, **payload}
+    return _RowView(row.kind, row.recipient_role, row.recipient_name, row.subject, payload)
 
 
 def render_context(

@@ -180,3 +180,23 @@ def test_a_comment_naming_a_pupil_is_not_copied_into_email(
     deliver_pending(factory, settings, policy, now=DAY)
     body = body_text(read_outbox(settings.outbox_dir)[0])
     assert "Oscar" not in body and "names a pupil" in body
+
+
+def test_an_alert_email_recorded_with_few_facts_is_completed_from_its_alert(
+    factory, settings: Settings, policy: SchoolPolicy
+) -> None:
+    # E.g. the web app's "escalate to the DSL" records only the key and category.
+    ingest(factory, policy, ListConnector([make_comment(1, "[threat] you will regret it")]), NIGHT)
+    with session_scope(factory) as session:
+        for row in session.scalars(select(Delivery)):
+            row.payload = {"alert_key": row.payload["alert_key"], "category": "threat"}
+    deliver_pending(factory, settings, policy, now=NIGHT)
+    mail = read_outbox(settings.outbox_dir)[0]
+    body = body_text(mail)
+    for fact in (
+        "Threat (high)",
+        "Facebook - Hollybrook Primary School Facebook Page",
+        "Sat 21 Nov 2026, 21:13 (UK time)",
+        "URGENT",
+    ):
+        assert fact in body
