@@ -139,3 +139,18 @@ def test_two_workers_claim_the_digest_once(
     assert sorted(results, key=str) == ["2026-W46", None]
     assert count(factory, Delivery, kind="digest") == 1
     second.kw["bind"].dispose()
+
+
+def test_late_catch_up_at_night_waits_for_working_hours(
+    factory: sessionmaker[Session], policy: SchoolPolicy, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path)
+    night = utc(2026, 11, 17, 23, 30)  # Tuesday night: Monday's digest was missed
+    assert run_due_digest(factory, settings, policy, now=night) == "2026-W46"
+    assert deliver_pending(factory, settings, policy, now=night).sent == 0
+    with session_scope(factory) as session:
+        row = session.scalars(select(Delivery).where(Delivery.kind == "digest")).one()
+        assert row.status == "held" and row.not_before == utc(2026, 11, 18, 8, 0)
+    morning = utc(2026, 11, 18, 8, 0)
+    assert run_due_digest(factory, settings, policy, now=morning) is None
+    assert deliver_pending(factory, settings, policy, now=morning).sent == 1
