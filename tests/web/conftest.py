@@ -26,7 +26,7 @@ from connectors.base import Connector
 from connectors.fake import Scenario, ScenarioConnector
 from connectors.scenarios import format_utc
 from core.clock import utc_now
-from core.models import Category, Comment, Context, Evidence, Platform, Verdict
+from core.models import Category, Comment, Context, Evidence, Verdict
 from monitor.actions import process_platform_actions
 from monitor.pipeline import run_cycle
 from monitor.runtime import Runtime, build_runtime
@@ -41,24 +41,88 @@ XSS_AUTHOR = '<img src=x onerror="alert(2)">'
 
 # (id, author_id, author_name, text, category, matched words, staff mentioned)
 COMMENTS: list[tuple[str, str, str, str, Category, str, tuple[str, ...]]] = [
-    ("c01", "u1", "Jo Parent", "Lovely assembly today, well done everyone!", Category.BENIGN, "", ()),
-    ("c02", "u2", "Sam Troll", "Ellie T is a fat loser and everyone hates her", Category.BULLYING,
-     "fat loser", ()),
-    ("c03", "u3", "Cheap Deals", "WIN a free iPhone!!! click bit.example/win", Category.SPAM,
-     "free iPhone", ()),
-    ("c04", "u3", "Cheap Deals", "Crypto giveaway, DM me now crypto.example", Category.SPAM,
-     "Crypto giveaway", ()),
-    ("c05", "u4", "Loan Fast", "Payday loans approved in minutes loans.example", Category.SPAM,
-     "Payday loans", ()),
-    ("c06", "u5", "Worried Child", "i want to hurt myself nobody at home listens",
-     Category.SELF_HARM, "hurt myself", ()),
-    ("c07", "u6", "Annoyed Dad", "The new pickup system is badly organised, sort it out",
-     Category.CRITICISM, "badly organised", ()),
+    (
+        "c01",
+        "u1",
+        "Jo Parent",
+        "Lovely assembly today, well done everyone!",
+        Category.BENIGN,
+        "",
+        (),
+    ),
+    (
+        "c02",
+        "u2",
+        "Sam Troll",
+        "Ellie T is a fat loser and everyone hates her",
+        Category.BULLYING,
+        "fat loser",
+        (),
+    ),
+    (
+        "c03",
+        "u3",
+        "Cheap Deals",
+        "WIN a free iPhone!!! click bit.example/win",
+        Category.SPAM,
+        "free iPhone",
+        (),
+    ),
+    (
+        "c04",
+        "u3",
+        "Cheap Deals",
+        "Crypto giveaway, DM me now crypto.example",
+        Category.SPAM,
+        "Crypto giveaway",
+        (),
+    ),
+    (
+        "c05",
+        "u4",
+        "Loan Fast",
+        "Payday loans approved in minutes loans.example",
+        Category.SPAM,
+        "Payday loans",
+        (),
+    ),
+    (
+        "c06",
+        "u5",
+        "Worried Child",
+        "i want to hurt myself nobody at home listens",
+        Category.SELF_HARM,
+        "hurt myself",
+        (),
+    ),
+    (
+        "c07",
+        "u6",
+        "Annoyed Dad",
+        "The new pickup system is badly organised, sort it out",
+        Category.CRITICISM,
+        "badly organised",
+        (),
+    ),
     ("c08", "u7", XSS_AUTHOR, XSS_TEXT, Category.BULLYING, "idiots", ()),
-    ("c09", "u8", "Anon Parent", "Mrs Okafor hit a child in the corridor, I saw it",
-     Category.STAFF_ALLEGATION, "hit a child", ("head",)),
-    ("c10", "u2", "Sam Troll", "nobody likes you Ellie, just leave the school", Category.BULLYING,
-     "nobody likes you", ()),
+    (
+        "c09",
+        "u8",
+        "Anon Parent",
+        "Mrs Okafor hit a child in the corridor, I saw it",
+        Category.STAFF_ALLEGATION,
+        "hit a child",
+        ("head",),
+    ),
+    (
+        "c10",
+        "u2",
+        "Sam Troll",
+        "nobody likes you Ellie, just leave the school",
+        Category.BULLYING,
+        "nobody likes you",
+        (),
+    ),
 ]
 REPLY_TO = {"c10": "c02"}  # c10 replies to c02
 
@@ -240,9 +304,7 @@ def build_env(
                 role=role,
                 display_name=holder.name,
             )
-    return WebEnv(
-        runtime=runtime, app=create_app(runtime), connectors=connectors, policy=policy
-    )
+    return WebEnv(runtime=runtime, app=create_app(runtime), connectors=connectors, policy=policy)
 
 
 @pytest.fixture

@@ -148,9 +148,7 @@ def test_dsl_sees_safeguarding_text_and_each_view_is_audited(env: WebEnv) -> Non
         assert page.headers["cache-control"] == "no-store"
     with session_scope(env.runtime.factory) as session:
         views = list(
-            session.scalars(
-                select(AuditEvent).where(AuditEvent.event == "safeguarding.viewed")
-            )
+            session.scalars(select(AuditEvent).where(AuditEvent.event == "safeguarding.viewed"))
         )
     assert [(v.actor, v.subject_id) for v in views] == [("dsl", str(item_id))] * 2
     assert all("hurt" not in str(v.details) for v in views)
@@ -181,7 +179,9 @@ def test_admin_and_dpo_see_no_other_comment_text(env: WebEnv) -> None:
     assert admin.get("/queue").status_code == 403
     for page in ("/health", "/audit"):
         text = admin.get(page).text
-        for _, _, _, comment_text, _, _, _ in __import__("tests.web.conftest").web.conftest.COMMENTS:
+        for _, _, _, comment_text, _, _, _ in __import__(
+            "tests.web.conftest"
+        ).web.conftest.COMMENTS:
             assert comment_text[:20] not in text
     dpo = env.client()
     login(dpo, "dpo")
