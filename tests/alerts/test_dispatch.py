@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from alerts.delivery import deliver_pending
+from alerts.incidents import incident_comment_ids
 from config.policy import SchoolPolicy
 from config.settings import Settings
 from storage.db import session_scope
@@ -95,6 +96,13 @@ def test_further_comments_in_the_thread_or_by_the_author_join_the_open_incident(
         joined = list(session.scalars(select(AuditEvent).where(AuditEvent.event == "alert.joined")))
         queued = session.scalars(select(QueueItem)).all()
     assert first is not None and first.comment_count == 3
+    with factory() as session:
+        assert incident_comment_ids(session, school_id="hollybrook", alert_key=first.alert_key) == [
+            1,
+            2,
+            3,
+        ]
+        assert incident_comment_ids(session, school_id="hollybrook", alert_key="nope") == []
     assert sorted(e.details["comment_id"] for e in joined) == [2, 3]
     assert set(alerts) == {"bullying", "self_harm"}
     assert len(queued) == 5  # every comment is still in a queue for a person to look at
