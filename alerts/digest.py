@@ -17,7 +17,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -328,7 +328,6 @@ class Digest:
     sources: tuple[SourceStatus, ...]
     themes: tuple[Theme, ...]
     review: ReviewReminder | None
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def title(self) -> str:
@@ -682,5 +681,4 @@ def _digest_from_dict(d: Mapping[str, Any]) -> Digest:
             last_reviewed=dt.date.fromisoformat(review["last_reviewed"]),
             clause=review["clause"],
         ),
-        notes=tuple(d.get("notes", ())),
     )
