@@ -118,7 +118,7 @@ def category_chart(
     top = max([r.count for r in rows] + [r.previous for r in rows] + [3])
     ax.set_xlim(0, top * 1.15)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title, fontsize=9, loc="left")
+    fig.suptitle(title, fontsize=9, x=0.01, ha="left")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
