@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from alerts.models import rowcount
@@ -28,7 +28,7 @@ from config.policy import SchoolPolicy
 from config.settings import Settings
 from core.errors import SchoolwatchError
 from storage import repo
-from storage.tables import AlertRow, Delivery
+from storage.tables import AlertRow, Delivery, User
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +194,27 @@ def acknowledge(
     return True
 
 
+def _actor(session: Session, school_id: str, actor: str) -> tuple[str, set[str]]:
+    """A display name for who acknowledged, and their email addresses (to skip them)."""
+    user = session.scalars(
+        select(User).where(
+            User.school_id == school_id,
+            or_(User.username == actor, func.lower(User.email) == actor.lower()),
+        )
+    ).first()
+    emails = {actor.lower()}
+    if user is None:
+        return actor, emails
+    if user.email:
+        emails.add(user.email.lower())
+    return user.display_name or actor, emails
+
+
 def _tell_acknowledged(session: Session, alert: AlertRow, actor: str, now: datetime) -> int:
     """Record a threaded "acknowledged by" email to everyone already sent an urgent alert."""
     if not alert.urgent:
         return 0
+    label, actor_emails = _actor(session, alert.school_id, actor)
     sent = session.scalars(
         select(Delivery)
         .where(
@@ -212,7 +229,7 @@ def _tell_acknowledged(session: Session, alert: AlertRow, actor: str, now: datet
         latest[d.recipient_email.lower()] = d
     count = 0
     for email, prev in latest.items():
-        if email == actor.lower():
+        if email in actor_emails:
             continue
         session.add(
             Delivery(
@@ -229,7 +246,7 @@ def _tell_acknowledged(session: Session, alert: AlertRow, actor: str, now: datet
                 references=_references(alert.message_id, prev),
                 payload={
                     **prev.payload,
-                    "acknowledged_by": actor,
+                    "acknowledged_by": label,
                     "acknowledged_at": now.isoformat(),
                 },
                 status="pending",
