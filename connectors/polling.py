@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -15,6 +16,24 @@ from core.models import Batch, Comment, Platform
 
 log = logging.getLogger(__name__)
 
+SourceKey = tuple[str, str, str, str]
+_LOCK = threading.Lock()
+_BACKLOGS: dict[SourceKey, tuple[str, list[Comment], Position]] = {}
+_STATS: dict[SourceKey, Counter[str]] = {}
+
+
+def source_stats(school_id: str, source_id: str) -> dict[str, int]:
+    """Counters for one source in this process (API calls, units, faults met, items skipped).
+
+    Summed over every endpoint the source was read from (normally one).
+    """
+    out: Counter[str] = Counter()
+    with _LOCK:
+        for key, counter in _STATS.items():
+            if key[0] == school_id and key[2] == source_id:
+                out.update(counter)
+    return dict(out)
+
 
 class PollingConnector:
     """Base class: subclasses implement :meth:`_collect` (every comment since a time).
@@ -22,10 +41,12 @@ class PollingConnector:
     ``fetch_since`` turns what ``_collect`` found into oldest-first batches. When
     a batch is cut at ``limit`` the rest is kept in memory, keyed by the cursor
     just returned, so draining a backlog costs no extra API calls; any other
-    cursor reads the platform again.
+    cursor reads the platform again. The buffer and ``stats`` live for the
+    whole process, keyed by source and endpoint, because the runtime builds a
+    fresh connector for every cycle.
 
     ``stats`` counts API calls, quota units, faults met and items skipped: the
-    health page shows it.
+    health page shows it (see :func:`source_stats`).
     """
 
     platform_name: str = ""
@@ -34,8 +55,23 @@ class PollingConnector:
         self.channel = channel
         self.school = school
         self.settings = settings
-        self.stats: Counter[str] = Counter()
-        self._pending: tuple[str, list[Comment], Position] | None = None
+        endpoints = "|".join((settings.graph_url, settings.youtube_url, settings.reddit_oauth_url))
+        self.source_key: SourceKey = (school.id, self.platform_name, channel.id, endpoints)
+        with _LOCK:
+            self.stats: Counter[str] = _STATS.setdefault(self.source_key, Counter())
+
+    @property
+    def _pending(self) -> tuple[str, list[Comment], Position] | None:
+        with _LOCK:
+            return _BACKLOGS.get(self.source_key)
+
+    @_pending.setter
+    def _pending(self, value: tuple[str, list[Comment], Position] | None) -> None:
+        with _LOCK:
+            if value is None:
+                _BACKLOGS.pop(self.source_key, None)
+            else:
+                _BACKLOGS[self.source_key] = value
 
     # ---- to implement ------------------------------------------------------------------
 
@@ -49,7 +85,6 @@ class PollingConnector:
 
     def close(self) -> None:
         """Close the client library's HTTP connections (subclasses add theirs)."""
-        self._pending = None
 
     # ---- shared ----------------------------------------------------------------------
 

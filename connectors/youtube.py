@@ -184,9 +184,30 @@ class YouTubeConnector(PollingConnector):
         )
         self.daily_quota = channel.daily_quota
         self.poll_budget = max(0, channel.daily_quota - settings.youtube_reserve_units)
-        self._quota = (quota_day(utc_now()), 0)
-        self.videos: dict[str, tuple[str, str]] = {}  # id -> (title, privacyStatus)
-        self._videos_at: datetime | None = None
+
+    # Quota counts and the video list outlive one connector: the runtime builds a fresh
+    # connector every cycle, and the quota belongs to the whole day.
+    _QUOTA: ClassVar[dict[tuple[str, ...], tuple[str, int]]] = {}
+    _VIDEOS: ClassVar[dict[tuple[str, ...], tuple[datetime, dict[str, tuple[str, str]]]]] = {}
+
+    @property
+    def _quota(self) -> tuple[str, int]:
+        return self._QUOTA.get(self.source_key, (quota_day(utc_now()), 0))
+
+    @_quota.setter
+    def _quota(self, value: tuple[str, int]) -> None:
+        self._QUOTA[self.source_key] = value
+
+    @property
+    def videos(self) -> dict[str, tuple[str, str]]:
+        """The channel's videos: id -> (title, privacyStatus)."""
+        cached = self._VIDEOS.get(self.source_key)
+        return cached[1] if cached else {}
+
+    @property
+    def _videos_at(self) -> datetime | None:
+        cached = self._VIDEOS.get(self.source_key)
+        return cached[0] if cached else None
 
     def close(self) -> None:
         """Close httplib2's connections."""
@@ -275,8 +296,7 @@ class YouTubeConnector(PollingConnector):
                     str(v["snippet"].get("title", "")),
                     str(v["status"].get("privacyStatus", "public")),
                 )
-        self.videos = videos
-        self._videos_at = utc_now()
+        self._VIDEOS[self.source_key] = (utc_now(), videos)
         log.info(
             "youtube channel %s: %d videos, %d private (YouTube allows no comments on "
             "private videos), watching %d",

@@ -111,6 +111,7 @@ def test_youtube_polling_leaves_quota_for_moderation(sandbox: Sandbox) -> None:
         yt.apply(Action.HIDE, target)
     assert caught.value.retry_after > 0
     # the quota count rides in the cursor, so a restarted process remembers it
+    YouTubeConnector._QUOTA.clear()
     again = build_connector(channel, SCHOOL, settings)
     with pytest.raises(QuotaExhausted):
         again.fetch_since(store.cursor)
