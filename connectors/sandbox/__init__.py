@@ -81,7 +81,7 @@ class Sandbox:
         port: int = 0,
         credentials: SandboxCredentials | None = None,
         page_id: str = "104000000000001",
-        channel_id: str = "UCHollybrookSandbox00001",
+        channel_id: str = "UChollybrookPrimary00000",
         moderated_subreddits: tuple[str, ...] = (),
         youtube_daily_quota: int = 10_000,
         reddit_requests_per_window: int = 1000,

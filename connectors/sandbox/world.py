@@ -97,7 +97,7 @@ class World:
         *,
         school_id: str = "hollybrook",
         page_id: str = "104000000000001",
-        channel_id: str = "UCHollybrookSandbox00001",
+        channel_id: str = "UChollybrookPrimary00000",
         moderated_subreddits: tuple[str, ...] = (),
     ) -> None:
         self.lock = threading.RLock()
