@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.policy import SchoolPolicy
@@ -163,7 +163,16 @@ def _base(
     if filters.category:
         stmt = stmt.where(QueueItem.category == filters.category)
     if filters.status == "active":
-        stmt = stmt.where(QueueItem.status.in_(ACTIVE))
+        # Needs action: open items, and any whose platform action has not gone through yet.
+        unfinished = (
+            select(PlatformAction.id)
+            .where(
+                PlatformAction.comment_id == QueueItem.comment_id,
+                PlatformAction.status.in_(("pending", "failed")),
+            )
+            .exists()
+        )
+        stmt = stmt.where(or_(QueueItem.status.in_(ACTIVE), unfinished))
     elif filters.status != "all":
         stmt = stmt.where(QueueItem.status == filters.status)
     if filters.date_from:
