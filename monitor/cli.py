@@ -48,13 +48,16 @@ COMMAND_MODULES: tuple[str, ...] = (
 @app.callback()
 def _options(
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show more detail in the log.")
-    ] = False,
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="Show progress messages (-v) or everything (-vv)."
+        ),
+    ] = 0,
 ) -> None:
     """Shared options: set up logging once, here."""
     from monitor.logs import configure_logging
 
-    configure_logging("DEBUG" if verbose else "INFO")
+    configure_logging(("WARNING", "INFO", "DEBUG")[min(verbose, 2)])
 
 
 def fail(message: str, problems: list[str] | None = None) -> typer.Exit:

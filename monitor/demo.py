@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from config.loader import load_policy
 from config.policy import Channel, SchoolPolicy
 from config.settings import Settings, load_settings
 from connectors.base import Connector
@@ -25,6 +24,7 @@ from connectors.registry import build_connector
 from connectors.sandbox import Sandbox
 from connectors.scenarios import demo_scenario_path
 from core.clock import utc_now
+from core.models import Platform
 from monitor.runtime import ConnectorFactory, Runtime, build_runtime
 from monitor.scheduler import after_cycle, poll_source
 from monitor.summary import summarise
@@ -65,9 +65,21 @@ def reset(base: Path) -> None:
 
 
 @contextmanager
-def demo_platforms() -> Iterator[Sandbox]:
-    """Start the platform sandbox with the demo scenario; stop it afterwards."""
-    sandbox = Sandbox(demo_scenario_path(), port=0).start()
+def demo_platforms(policy: SchoolPolicy) -> Iterator[Sandbox]:
+    """Start the platform sandbox with the demo scenario and the policy's account ids."""
+    ids = {c.platform: c.account_id for c in policy.channels if c.account_id}
+    sandbox = Sandbox(
+        demo_scenario_path(),
+        port=0,
+        page_id=ids.get(Platform.FACEBOOK, "104000000000001"),
+        channel_id=ids.get(Platform.YOUTUBE, "UChollybrookPrimary00000"),
+        moderated_subreddits=tuple(
+            s
+            for c in policy.channels
+            if c.platform is Platform.REDDIT and c.moderated
+            for s in c.subreddits
+        ),
+    ).start()
     try:
         yield sandbox
     finally:
@@ -102,9 +114,10 @@ def preview_escalation(runtime: Runtime, now: datetime) -> int:
     return escalated
 
 
-def run_demo(settings: Settings, sandbox: Sandbox) -> tuple[DemoResult, Runtime]:
+def run_demo(
+    settings: Settings, sandbox: Sandbox, policy: SchoolPolicy
+) -> tuple[DemoResult, Runtime]:
     """Run the demo once through. Returns the result and the runtime (for serving)."""
-    policy = load_policy(settings.policy_path)
     runtime = build_runtime(
         settings, policy=policy, connector_factory=sandbox_connectors(sandbox, policy)
     )

@@ -63,6 +63,14 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def at_least(level: str) -> None:
+    """Lower the log threshold to ``level`` if it is higher (long-running commands log INFO)."""
+    root = logging.getLogger()
+    wanted = logging.getLevelName(level)
+    if isinstance(wanted, int) and root.level > wanted:
+        root.setLevel(wanted)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send schoolwatch's logs to standard error, with secrets masked."""
     handler = logging.StreamHandler()

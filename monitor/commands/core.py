@@ -74,8 +74,10 @@ def once(
 
 def run() -> None:
     """Keep watching: check each channel on its schedule until stopped (Ctrl+C)."""
+    from monitor.logs import at_least
     from monitor.scheduler import run_forever
 
+    at_least("INFO")
     runtime = _runtime()
     console.print(f"Watching {len(runtime.channels())} channel(s). Press Ctrl+C to stop.")
     run_forever(runtime)

@@ -32,6 +32,7 @@ def demo(
     can open them in your mail program). Then it starts the web app so you
     can sign in as each member of staff. Press Ctrl+C to stop.
     """
+    from config.loader import load_policy
     from monitor.demo import demo_platforms, demo_settings, reset, run_demo
     from monitor.summary import print_summary
 
@@ -41,13 +42,14 @@ def demo(
         base_settings = demo_settings(
             folder, web_port=port, web_base_url=f"http://127.0.0.1:{port}"
         )
+        policy = load_policy(base_settings.policy_path)
     except ConfigError as exc:
         raise config_error(exc) from exc
-    with demo_platforms() as sandbox:
+    with demo_platforms(policy) as sandbox:
         if not as_json:
             console.print(f"Started the platform sandbox on {sandbox.urls.root}")
             console.print("Reading a month of comments for Hollybrook Primary School…")
-        result, runtime = run_demo(base_settings, sandbox)
+        result, runtime = run_demo(base_settings, sandbox, policy)
         if as_json:
             summary = dict(result.summary)
             summary.update(
