@@ -1,0 +1,154 @@
+"""Many cycles against a misbehaving sandbox: nothing lost, nothing twice, others unaffected.
+
+Each test arms one fault on one platform (twice: during the backlog and again
+while new comments arrive), runs the scheduler's work round after round with
+the clock moving an hour each time (so backoff windows pass without sleeping),
+deletes and adds comments between rounds, and then compares the store with
+the sandbox's world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.sandbox import Sandbox
+from monitor.runtime import Runtime
+from tests.reliability.support import (
+    PLATFORMS,
+    START,
+    STEP,
+    RunLog,
+    check_alerts,
+    check_sent_once,
+    check_store,
+    default_policy,
+    failed_actions,
+    final_delivery,
+    make_runtime,
+    make_settings,
+    outbox_message_ids,
+    round_of_cycles,
+    source_health,
+    start_sandbox,
+    stored_ids,
+)
+
+# (platform, fault, how many requests it hits each time it is armed)
+FAULTS = [
+    (platform, mode, count)
+    for platform in PLATFORMS
+    for mode, count in (
+        ("server_error", 3),
+        ("throttle", 2),
+        ("expired_token", 1),
+        ("slow", 1),
+        ("malformed", 2),
+        ("repeat_cursor", 1),
+        ("duplicate_ids", 3),
+        ("delete_between_pages", 2),
+    )
+] + [("youtube", "quota", 1)]
+
+# Faults that must show up as a failed cycle or a failed platform action (the listing
+# faults are absorbed silently, and PRAW retries a slow Reddit reply by itself).
+FAILING = {"server_error", "throttle", "expired_token", "slow", "malformed"}
+
+# New comments posted while the run goes on: (platform, post scenario id, text, label).
+LIVE = [
+    ("facebook", "fb-p01", "Brilliant harvest display, well done everyone", "benign"),
+    ("facebook", "fb-p02", "I know where that teacher lives and she will regret it", "threat"),
+    ("youtube", "yt-v01", "Lovely singing from year 2", "benign"),
+    ("youtube", "yt-v02", "that kid in the front row is a fat loser lol", "bullying"),
+    ("reddit", "rd-s01", "Hollybrook Primary parking is still awful at 3pm", "criticism"),
+    ("reddit", "rd-s02", "my kid at Hollybrook says a teacher hit him", "staff_allegation"),
+]
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = start_sandbox(default_policy())
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, sandbox: Sandbox) -> Iterator[Runtime]:
+    policy = default_policy()
+    rt = make_runtime(make_settings(tmp_path), policy, sandbox)
+    yield rt
+    rt.engine.dispose()
+
+
+def _arm(sandbox: Sandbox, platform: str, mode: str, count: int) -> None:
+    delay = 2.0 if mode == "slow" else 0.0  # the connectors give up after 1 second
+    sandbox.faults.set(platform, mode, count=count, delay=delay)
+
+
+def _add_live(sandbox: Sandbox, round_no: int) -> None:
+    for platform, post, text, label in LIVE:
+        sandbox.world.add_comment(
+            platform=platform,
+            post_sid=post,
+            text=f"{text} (round {round_no})",
+            author_name=f"Live Author {round_no}",
+            expected=label,
+        )
+
+
+def _delete_one_stored(sandbox: Sandbox, runtime: Runtime, platform: str) -> None:
+    """Delete, on the platform, a comment the store already holds (as its author might)."""
+    stored = sorted(stored_ids(runtime.factory, platform))
+    world_ids = sandbox.comment_ids(platform)
+    for external_id in stored:
+        if external_id in world_ids and not external_id.startswith("t3_"):
+            sandbox.delete_comment(platform, external_id)
+            return
+
+
+@pytest.mark.parametrize(("platform", "mode", "count"), FAULTS, ids=lambda v: str(v))
+def test_fault_run_stores_every_comment_once(
+    platform: str, mode: str, count: int, sandbox: Sandbox, runtime: Runtime, tmp_path: Path
+) -> None:
+    policy = runtime.policy
+    log = RunLog()
+    others = [p for p in PLATFORMS if p != platform]
+    _arm(sandbox, platform, mode, count)
+    now = START
+    round_of_cycles(runtime, now, log)
+    # The other sources finished their whole backlog in the first round, untouched.
+    for other in others:
+        check_store(runtime.factory, sandbox, policy, other)
+    for n in range(1, 40):
+        now += STEP
+        if n in (1, 2, 3):
+            _add_live(sandbox, n)
+        if n == 2:
+            _arm(sandbox, platform, mode, count)
+            for p in PLATFORMS:
+                _delete_one_stored(sandbox, runtime, p)
+        round_of_cycles(runtime, now, log)
+        if n >= 4 and not sandbox.faults.armed(platform) and log.reports[-1].status == "ok":
+            break
+    round_of_cycles(runtime, now + STEP, log)  # one clean round after the last fault
+    final_delivery(runtime, now + 2 * STEP)
+
+    assert sandbox.faults.count(platform) >= 2 * min(count, 1), "the fault never fired"
+    assert not sandbox.faults.armed(platform), "the run ended before the faults were used up"
+    for p in PLATFORMS:
+        check_store(runtime.factory, sandbox, policy, p)
+    if mode in FAILING and (platform, mode) != ("reddit", "slow"):
+        bad = log.statuses(platform)
+        seen = bad["retry"] + bad["paused"] + bad["error"] + failed_actions(runtime.factory)
+        assert seen >= 1, (bad, sandbox.faults.injected)
+    if mode == "expired_token":
+        assert log.resumed[platform] >= 1
+    for other in others:
+        assert set(log.statuses(other)) == {"ok"}, (other, log.statuses(other))
+        health = source_health(runtime.factory, other)
+        assert health.consecutive_failures == 0 and health.last_error is None
+    counts = check_alerts(runtime.factory)
+    assert counts["alerts"] > 0
+    check_sent_once(runtime.factory, outbox_message_ids(runtime.settings.outbox_dir))
