@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from connectors.sandbox import Sandbox
 from monitor.runtime import Runtime
+from storage.tables import Delivery
+from tests.reliability.smtp import MailServer
 from tests.reliability.support import (
     PLATFORMS,
     START,
@@ -152,3 +155,74 @@ def test_fault_run_stores_every_comment_once(
     counts = check_alerts(runtime.factory)
     assert counts["alerts"] > 0
     check_sent_once(runtime.factory, outbox_message_ids(runtime.settings.outbox_dir))
+
+
+@pytest.fixture
+def mail(tmp_path: Path) -> Iterator[MailServer]:
+    server = MailServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_mail_server_down_and_back_sends_every_alert_once(
+    tmp_path: Path, sandbox: Sandbox, mail: MailServer
+) -> None:
+    policy = default_policy()
+    settings = mail.settings(make_settings(tmp_path))
+    runtime = make_runtime(settings, policy, sandbox)
+    log = RunLog()
+    now = START
+    mail.stop()  # down before the first alert is sent
+    for n in range(4):
+        if n:
+            _add_live(sandbox, n)
+        round_of_cycles(runtime, now, log)
+        now += STEP
+    with runtime.factory() as session:
+        waiting = session.scalar(
+            select(func.count()).where(Delivery.status == "pending", Delivery.attempts > 0)
+        )
+    assert waiting and not mail.handler.message_ids  # retried, nothing got through
+    mail.start()
+    sandbox.faults.set("youtube", "server_error", count=2)  # and a platform hiccup meanwhile
+    for n in range(4, 8):
+        _add_live(sandbox, n)
+        round_of_cycles(runtime, now, log)
+        now += STEP
+    mail.stop()  # down again for a while, then back for good
+    round_of_cycles(runtime, now, log)
+    mail.start()
+    final_delivery(runtime, now + STEP)
+    for p in PLATFORMS:
+        check_store(runtime.factory, sandbox, policy, p)
+    counts = check_alerts(runtime.factory)
+    assert counts["sent"] > 0
+    received = mail.handler.message_ids
+    assert {m: n for m, n in received.items() if n > 1} == {}  # no crash here: strictly once
+    check_sent_once(runtime.factory, received)
+    runtime.engine.dispose()
+
+
+def test_fault_run_on_each_database(db_url: str, tmp_path: Path, sandbox: Sandbox) -> None:
+    """The same guarantees on SQLite and PostgreSQL: 5xx bursts and throttling everywhere."""
+    policy = default_policy()
+    runtime = make_runtime(make_settings(tmp_path, db_url), policy, sandbox)
+    log = RunLog()
+    for platform in PLATFORMS:
+        sandbox.faults.set(platform, "server_error", count=2)
+    now = START
+    for n in range(6):
+        if n == 2:
+            _add_live(sandbox, n)
+            for platform in PLATFORMS:
+                sandbox.faults.set(platform, "throttle", count=1)
+        round_of_cycles(runtime, now, log)
+        now += STEP
+    final_delivery(runtime, now)
+    for p in PLATFORMS:
+        check_store(runtime.factory, sandbox, policy, p)
+    check_alerts(runtime.factory)
+    check_sent_once(runtime.factory, outbox_message_ids(runtime.settings.outbox_dir))
+    assert all(log.statuses(p)["retry"] >= 1 for p in ("facebook", "youtube"))
+    runtime.engine.dispose()

@@ -1,0 +1,134 @@
+"""A real SMTP server (aiosmtpd, STARTTLS and login) that can go down and come back."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
+
+from config.settings import Settings
+
+USER = "alerts@hollybrook.example"
+PASSWORD = "reliability-smtp-password-not-real"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, written to ``folder``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=7))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.message_ids: Counter[str] = Counter()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = message_from_bytes(envelope.content, policy=email_policy.default)
+        self.message_ids[str(msg["Message-ID"])] += 1
+        return "250 Message accepted for delivery"
+
+
+def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+    ok = (
+        isinstance(data, LoginPassword)
+        and data.login == USER.encode()
+        and data.password == PASSWORD.encode()
+    )
+    return AuthResult(success=ok)
+
+
+@dataclass
+class MailServer:
+    """aiosmtpd on a fixed port, stoppable and restartable."""
+
+    folder: Path
+    port: int = field(default_factory=free_port)
+    handler: _Collect = field(default_factory=_Collect)
+    controller: Controller | None = None
+
+    def __post_init__(self) -> None:
+        self.cert, self.key = self_signed(self.folder)
+
+    def start(self) -> None:
+        """Start listening (again)."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=context,
+            require_starttls=True,
+            authenticator=_login,
+            auth_required=True,
+        )
+        self.controller.start()
+
+    def stop(self) -> None:
+        """Go down: connections are refused until :meth:`start`."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def settings(self, base: Settings) -> Settings:
+        """``base`` changed to send through this server with STARTTLS and a login."""
+        return base.model_copy(
+            update={
+                "mail_transport": "smtp",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": self.port,
+                "smtp_username": USER,
+                "smtp_password": SecretStr(PASSWORD),
+                "smtp_starttls": True,
+                "smtp_cafile": self.cert,
+                "smtp_timeout": 5.0,
+            }
+        )
