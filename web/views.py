@@ -70,6 +70,13 @@ def _category_name(value: str | None) -> str:
         return str(value)
 
 
+_PLATFORM_NAMES = {"facebook": "Facebook", "youtube": "YouTube", "reddit": "Reddit"}
+
+
+def _platform_name(value: str | None) -> str:
+    return _PLATFORM_NAMES.get(value or "", str(value))
+
+
 def _severity_name(value: int | None) -> str:
     try:
         return Severity(int(value or 0)).name.lower()
@@ -131,6 +138,7 @@ def make_templates(tz: ZoneInfo) -> Jinja2Templates:
     env.filters["duration"] = _fmt_duration
     env.filters["category"] = _category_name
     env.filters["severity"] = _severity_name
+    env.filters["platform"] = _platform_name
     env.filters["role"] = role_label
     env.filters["safe_link"] = safe_link
     env.globals["Perm"] = Perm

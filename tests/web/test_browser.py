@@ -315,3 +315,18 @@ def test_admin_pages_screenshots(live: Live, new_page: Any) -> None:
     assert page.get_by_role("link", name="Download as CSV").count() == 1
     page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
     assert "hurt myself" not in page.content()
+
+
+def test_keyboard_only_sign_in_and_skip_link(live: Live, new_page: Any) -> None:
+    page = new_page()
+    page.goto(f"{live.base}/login")
+    page.keyboard.type("comms")  # the username field has focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live.base}/queue")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"

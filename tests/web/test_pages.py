@@ -178,9 +178,34 @@ def test_webhook_handshake_and_signed_event(tmp_path) -> None:  # type: ignore[n
         params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"},
     )
     assert wrong.status_code == 403
-    body = json.dumps({"object": "page", "entry": [{"id": "1", "changes": []}]}).encode()
+    page = env.connectors["facebook"]
+    new = page.add_comment(post_id="p1", text="Great photos from the harvest festival!")  # type: ignore[attr-defined]
+    page_id = env.policy.channel("facebook").account_id
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": page_id,
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                "item": "comment",
+                                "verb": "add",
+                                "comment_id": new.external_id,
+                                "post_id": "p1",
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
     signature = hmac.new(b"test-app-secret", body, hashlib.sha256).hexdigest()
     signed = client.post(
         "/webhooks/facebook", content=body, headers={"X-Hub-Signature-256": f"sha256={signature}"}
     )
     assert signed.status_code == 200
+    # The background cycle fetched the new comment through the normal pipeline.
+    assert env.comment(new.external_id).text.startswith("Great photos")

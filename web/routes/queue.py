@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlencode
@@ -233,7 +234,7 @@ def bulk_action(
                 action=action,
                 reason=reason,
                 actor=user.username,
-                supports_for=lambda source: supports_for(runtime, source),
+                supports_for=functools.cache(lambda source: supports_for(runtime, source)),
                 now=now,
             )
             repo.record(

@@ -10,6 +10,7 @@ holds no part of the body.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -19,6 +20,9 @@ from core.models import Platform
 from storage import repo
 from storage.db import session_scope
 from web.deps import PUBLIC, get_runtime
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -41,16 +45,25 @@ def webhook_verify(request: Request) -> Response:
     return PlainTextResponse(challenge)
 
 
-def _poll_facebook(request: Request) -> None:
+def _poll(runtime: Runtime, source_ids: list[str]) -> None:
     from monitor.scheduler import poll_source
 
-    runtime = get_runtime(request)
-    for channel in runtime.policy.channels:
-        if channel.platform is Platform.FACEBOOK and channel.enabled:
-            try:
-                poll_source(runtime, channel.id)
-            except Exception as exc:  # the scheduler polls again anyway
-                log.warning("webhook-triggered cycle for %s failed: %s", channel.id, type(exc))
+    for source_id in source_ids:
+        try:
+            poll_source(runtime, source_id)
+        except Exception as exc:  # the scheduler polls again anyway
+            log.warning("webhook-triggered cycle for %s failed: %s", source_id, type(exc).__name__)
+
+
+def sources_for(runtime: Runtime, page_ids: set[str]) -> list[str]:
+    """The enabled Facebook channels whose Page sent these events."""
+    return [
+        c.id
+        for c in runtime.policy.channels
+        if c.platform is Platform.FACEBOOK
+        and c.enabled
+        and (not c.account_id or c.account_id in page_ids)
+    ]
 
 
 @router.post("/webhooks/facebook", dependencies=[Depends(PUBLIC)])
@@ -82,6 +95,7 @@ async def webhook_receive(request: Request, background: BackgroundTasks) -> Resp
         return PlainTextResponse("forbidden", status_code=403, background=background)
     except WebhookMalformed:
         return PlainTextResponse("bad request", status_code=400)
-    if events:
-        background.add_task(_poll_facebook, request)
+    sources = sources_for(runtime, {e.page_id for e in events}) if events else []
+    if sources:
+        background.add_task(_poll, runtime, sources)
     return PlainTextResponse("ok", background=background)
