@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+import web.auth
 from config.loader import DEFAULT_POLICY, load_policy
 from config.policy import Channel, SchoolPolicy
 from config.settings import load_settings
@@ -305,6 +307,14 @@ def build_env(
                 display_name=holder.name,
             )
     return WebEnv(runtime=runtime, app=create_app(runtime), connectors=connectors, policy=policy)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheaper argon2 parameters in tests (production keeps argon2-cffi's defaults)."""
+    monkeypatch.setattr(
+        web.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture

@@ -119,9 +119,7 @@ def new_page(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
 
     def make(width: int = 1280, height: int = 900) -> Any:
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="en-GB"
-        )
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []
