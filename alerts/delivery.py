@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.ack import make_ack_link
@@ -101,15 +101,21 @@ def deliver_pending(
     stats = DeliveryStats(started_at=now)
     school_id = policy.school.id
     with session_scope(factory) as session:
+        # Urgent alerts first, so a backlog (held emails released at 08:00) never delays one.
         ids = list(
             session.scalars(
                 select(Delivery.id)
+                .outerjoin(AlertRow, AlertRow.id == Delivery.alert_id)
                 .where(
                     Delivery.school_id == school_id,
                     Delivery.status.in_(DUE_STATUSES),
                     Delivery.next_attempt_at <= now,
                 )
-                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .order_by(
+                    case((AlertRow.urgent.is_(True), 0), else_=1),
+                    Delivery.next_attempt_at,
+                    Delivery.id,
+                )
                 .limit(limit)
             )
         )

@@ -123,3 +123,22 @@ def test_urgent_threat_goes_out_in_the_holidays(
     msg = read_outbox(settings.outbox_dir)[0]
     assert policy.roles["dsl"].email in str(msg["To"])
     assert str(msg["Subject"]).startswith("[URGENT] Threat")
+
+
+def test_urgent_emails_go_before_a_backlog(
+    factory, settings: Settings, policy: SchoolPolicy
+) -> None:
+    monday = utc(2026, 11, 30, 8, 0)
+    night = utc(2026, 11, 28, 22, 0)
+    conn = ListConnector(
+        [
+            make_comment(i, f"[bullying] number {i}", at=night, thread=f"t{i}", author=f"a{i}")
+            for i in range(1, 4)
+        ]
+    )
+    ingest(factory, policy, conn, night)  # three held until Monday morning
+    conn.comments.append(make_comment(9, "[self_harm] help", at=monday, thread="t9", author="z"))
+    ingest(factory, policy, conn, monday)
+    stats = deliver_pending(factory, settings, policy, now=monday, limit=2)
+    assert stats.sent == 2
+    assert all("Self-harm" in str(m["Subject"]) for m in read_outbox(settings.outbox_dir))
