@@ -26,24 +26,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.ack import make_ack_link
-from alerts.email import EmailNotifier, Threading, build_message
-from alerts.models import CommentView, DeliveryStats, RenderContext, rowcount
+from alerts.budget import fold_into_summary, over_budget
+from alerts.compose import ALERT_KINDS, build_email
+from alerts.email import EmailNotifier
+from alerts.models import DeliveryStats, rowcount
 from alerts.outbox import message_id
-from alerts.render import render_delivery
 from config.policy import SchoolPolicy
 from config.settings import Settings
 from core.clock import utc_now
 from core.errors import DeliveryError
-from core.models import Category
 from storage import repo
 from storage.db import session_scope
-from storage.tables import AlertRow, CommentRow, Delivery
+from storage.tables import AlertRow, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,6 @@ BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(minutes=30)
 MAX_ATTEMPTS = 40
 """Transient failures are retried this many times (about 18 hours at the 30-minute cap)."""
-ALERT_KINDS = ("alert", "escalation", "acknowledged")
 DUE_STATUSES = ("pending", "held", "sending")
 
 CrashHook = Callable[[str], None]
@@ -182,204 +179,12 @@ def _claim(
         row = session.get(Delivery, delivery_id)
         assert row is not None
         session.refresh(row)
-        if _over_budget(session, policy, row, now):
-            _fold_into_summary(session, policy, row, now)
+        if over_budget(session, policy, row, now):
+            fold_into_summary(session, policy, row, now)
             stats.summarised += 1
             return None
         message = build_email(session, settings, policy, row, now)
         return _Prepared(row.id, row.kind, message)
-
-
-def build_email(
-    session: Session, settings: Settings, policy: SchoolPolicy, row: Delivery, now: datetime
-) -> EmailMessage:
-    """Render a delivery row into the email to send (reads its alert and comment)."""
-    if row.kind == "digest":
-        # The weekly digest has its own renderer (charts as inline images).
-        from alerts.digest_job import message_for_delivery
-
-        return message_for_delivery(row, sender=settings.mail_from)
-    context = render_context(session, settings, policy, row, now)
-    content = render_delivery(_with_alert_facts(session, policy, row), context)
-    return build_message(
-        sender=settings.mail_from,
-        to_name=row.recipient_name,
-        to_email=row.recipient_email,
-        content=content,
-        threading=Threading(row.message_id, row.in_reply_to, row.references),
-        urgent=bool(row.payload.get("urgent")),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _RowView:
-    kind: str
-    recipient_role: str
-    recipient_name: str
-    subject: str
-    payload: dict[str, Any]
-
-
-def _with_alert_facts(session: Session, policy: SchoolPolicy, row: Delivery) -> _RowView:
-    """The row, its payload completed from its alert (for emails recorded with few facts)."""
-    payload: dict[str, Any] = dict(row.payload) if isinstance(row.payload, dict) else {}
-    alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
-    if alert is not None:
-        facts: dict[str, Any] = {
-            "alert_key": alert.alert_key,
-            "category": alert.category,
-            "severity": alert.severity,
-            "urgent": alert.urgent,
-            "clause": alert.clause,
-            "raised_at": alert.created_at.isoformat(),
-            "safeguarding": alert.category in {c.value for c in Category if c.is_safeguarding},
-        }
-        comment = session.get(CommentRow, alert.comment_id) if alert.comment_id else None
-        if comment is not None:
-            facts["platform"] = comment.platform
-            facts["posted_at"] = comment.created_at.isoformat()
-            try:
-                facts["channel"] = policy.channel(comment.source_id).name
-            except KeyError:
-                pass
-        payload = {**facts, **payload}
-    return _RowView(row.kind, row.recipient_role, row.recipient_name, row.subject, payload)
-
-
-def render_context(
-    session: Session, settings: Settings, policy: SchoolPolicy, row: Delivery, now: datetime
-) -> RenderContext:
-    """Gather links and, only where the policy allows, the comment for one delivery."""
-    base = settings.web_base_url.rstrip("/")
-    common = {
-        "school_name": policy.school.name,
-        "timezone": policy.school.timezone,
-        "web_base_url": base,
-        "ack_hours": policy.alerts.ack_link_hours,
-    }
-    alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
-    if alert is None or row.kind not in ALERT_KINDS:
-        return RenderContext(**common)  # type: ignore[arg-type]
-    ack_url = None
-    if row.kind != "acknowledged":
-        ack_url = make_ack_link(settings, policy, alert.alert_key, row.recipient_email, now)
-    comment, withheld = _comment_for(session, policy, alert, row)
-    return RenderContext(
-        **common,  # type: ignore[arg-type]
-        alert_url=f"{base}/alerts/{alert.alert_key}",
-        ack_url=ack_url,
-        comment=comment,
-        withheld_reason=withheld,
-        acknowledged_by=alert.acknowledged_by,
-    )
-
-
-def _comment_for(
-    session: Session, policy: SchoolPolicy, alert: AlertRow, row: Delivery
-) -> tuple[CommentView | None, str]:
-    """The comment to show in the email, or None and the plain-words reason it is withheld."""
-    link = "Open the alert in the web app to read it."
-    if row.kind == "acknowledged":
-        return None, ""
-    try:
-        category = Category(alert.category)
-    except ValueError:
-        category = Category.BENIGN
-    if category.is_safeguarding and not policy.alerts.safeguarding_email_includes_text:
-        return None, (
-            "For confidentiality (Aycliffe 8), safeguarding emails never contain the "
-            f"comment's words or anybody's name. {link}"
-        )
-    if not category.is_safeguarding:
-        if category is Category.PERSONAL_DATA:
-            return None, f"The comment contains personal details, so it is not copied here. {link}"
-        if int(row.payload.get("pupils_mentioned", 0) or 0) > 0:
-            return None, f"The comment names a pupil, so it is not copied here. {link}"
-    comment = session.get(CommentRow, alert.comment_id) if alert.comment_id else None
-    if comment is None or comment.platform_state == "purged":
-        return None, "The comment is no longer stored (it was removed under the retention policy)."
-    return (
-        CommentView(
-            text=comment.text,
-            author_name=comment.author_name,
-            permalink=comment.permalink,
-            thread_title=comment.thread_title,
-        ),
-        "",
-    )
-
-
-def _budgeted(row: Delivery) -> bool:
-    """Only non-urgent, non-safeguarding alert emails count against the hourly budget."""
-    payload = row.payload or {}
-    return row.kind == "alert" and not payload.get("safeguarding") and not payload.get("urgent")
-
-
-def _over_budget(session: Session, policy: SchoolPolicy, row: Delivery, now: datetime) -> bool:
-    if not _budgeted(row):
-        return False
-    sent = session.scalar(
-        select(func.count(Delivery.id)).where(
-            Delivery.school_id == row.school_id,
-            func.lower(Delivery.recipient_email) == row.recipient_email.lower(),
-            Delivery.status == "sent",
-            Delivery.kind != "test",
-            Delivery.sent_at > now - timedelta(hours=1),
-        )
-    )
-    return int(sent or 0) >= policy.alerts.hourly_budget_per_recipient
-
-
-def _fold_into_summary(
-    session: Session, policy: SchoolPolicy, row: Delivery, now: datetime
-) -> None:
-    """Mark ``row`` summarised and add it to this hour's summary email for its recipient."""
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    key = f"summary:{row.recipient_email.lower()}:{hour:%Y%m%d%H}"
-    summary = session.scalars(
-        select(Delivery).where(Delivery.school_id == row.school_id, Delivery.dedupe_key == key)
-    ).one_or_none()
-    if summary is not None and summary.status != "pending":
-        key = f"{key}:{now:%M%S%f}"
-        summary = None
-    item = {
-        "delivery_id": row.id,
-        "alert_key": str(row.payload.get("alert_key", "")),
-        "category": str(row.payload.get("category", "")),
-        "platform": str(row.payload.get("platform", "")),
-        "posted_at": str(row.payload.get("posted_at", "")),
-    }
-    if summary is None:
-        summary = Delivery(
-            school_id=row.school_id,
-            alert_id=None,
-            dedupe_key=key,
-            kind="summary",
-            recipient_role=row.recipient_role,
-            recipient_name=row.recipient_name,
-            recipient_email=row.recipient_email,
-            subject="schoolwatch: summary of recent alerts",
-            message_id=message_id(row.school_id, key),
-            payload={"items": [item]},
-            status="pending",
-            next_attempt_at=max(hour + timedelta(hours=1), now),
-            created_at=now,
-        )
-        session.add(summary)
-    else:
-        summary.payload = {**summary.payload, "items": [*summary.payload.get("items", []), item]}
-    row.status = "summarised"
-    row.last_error = None
-    session.flush()
-    repo.record(
-        session,
-        school_id=row.school_id,
-        event="delivery.summarised",
-        subject_type="delivery",
-        subject_id=row.id,
-        details={"summary_id": summary.id, "kind": row.kind, "role": row.recipient_role},
-        at=now,
-    )
 
 
 def _sent(

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.delivery import build_email
+from alerts.compose import build_email
 from alerts.email import EmailNotifier
 from alerts.outbox import message_id
 from alerts.router import role_label
