@@ -160,7 +160,8 @@ def _base(
         stmt = stmt.where(QueueItem.category.in_(allowed))
     if filters.platform:
         stmt = stmt.where(CommentRow.platform == filters.platform)
-    if filters.category:
+    if filters.category and visibility(role, filters.category) == FULL:
+        # Filtering by a category the role sees only as "referred" would reveal it: ignored.
         stmt = stmt.where(QueueItem.category == filters.category)
     if filters.status == "active":
         # Needs action: open items, and any whose platform action has not gone through yet.

@@ -120,6 +120,10 @@ def test_comms_lead_sees_safeguarding_only_as_referred(env: WebEnv) -> None:
     assert "hurt myself" not in page and "Worried Child" not in page
     assert "hit a child" not in page  # staff allegation: the DSL's
     assert "everyone hates her" in page  # bullying: the comms lead's
+    assert "Self-harm concern" not in page and "Allegation against staff" not in page
+    # Filtering by a category the comms lead only sees as referred reveals nothing.
+    probe = client.get("/queue?status=all&category=self_harm").text
+    assert re.search(r"(\d+) items", probe).group(1) == re.search(r"(\d+) items", page).group(1)  # type: ignore[union-attr]
     item = client.get(f"/queue/{env.item_id('c06')}")
     assert item.status_code == 200
     assert "Referred to the DSL" in item.text

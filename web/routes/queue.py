@@ -27,7 +27,13 @@ from web.moderation import (
     moderate,
     request_reply,
 )
-from web.permissions import FULL, REFERRED_TEXT, confirmable_categories, is_safeguarding
+from web.permissions import (
+    FULL,
+    REFERRED_TEXT,
+    confirmable_categories,
+    is_safeguarding,
+    visibility,
+)
 from web.queue_data import STATUSES, Filters, evidence_spans, explanation, list_queue, load_item
 from web.views import highlight, render
 
@@ -51,6 +57,11 @@ def supports_for(runtime: Runtime, source_id: str) -> frozenset[Action]:
     except Exception as exc:  # a connector that cannot be built offers no actions
         log.warning("connector %s unavailable: %s", source_id, type(exc).__name__)
         return frozenset()
+
+
+def filter_categories(role: str) -> list[str]:
+    """The categories a role may filter the queue by (those it sees in full)."""
+    return [c.value for c in Category if visibility(role, c.value) == FULL]
 
 
 def perform(runtime: Runtime, ids: list[int]) -> str:
@@ -91,7 +102,7 @@ def queue_page(request: Request, user: QueueViewer) -> Response:
             if filters.page < pages
             else "",
             "platforms": [p.value for p in Platform],
-            "categories": [c.value for c in Category],
+            "categories": filter_categories(user.role),
             "statuses": STATUSES,
             "referred_text": REFERRED_TEXT,
             "bulk_ok": user.can("queue.bulk")
@@ -260,7 +271,7 @@ def bulk_action(
                 "prev_link": "",
                 "next_link": "",
                 "platforms": [p.value for p in Platform],
-                "categories": [c.value for c in Category],
+                "categories": filter_categories(user.role),
                 "statuses": STATUSES,
                 "referred_text": REFERRED_TEXT,
                 "bulk_ok": any(r.item.category == "spam" for r in rows),
