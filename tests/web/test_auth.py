@@ -173,3 +173,20 @@ def test_passwords_are_argon2_hashes(env: WebEnv) -> None:
         hashes = list(session.scalars(select(User.password_hash)))
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     assert all(PASSWORD not in h for h in hashes)
+
+
+def test_demo_users_get_fresh_passwords_each_run(env: WebEnv) -> None:
+    from web.users import ensure_demo_users
+
+    first = ensure_demo_users(env.runtime.factory, env.policy)
+    assert sorted(role for _, _, role in first) == sorted(env.users)
+    assert len({password for _, password, _ in first}) == len(first)
+    username, password, role = next(x for x in first if x[2] == "comms_lead")
+    client = env.client()
+    login(client, username, password)
+    assert client.get("/queue").status_code == 200
+    second = ensure_demo_users(env.runtime.factory, env.policy)
+    again = dict((u, p) for u, p, _ in second)
+    assert again[username] != password
+    assert _post_login(env.client(), username, password).status_code == 401
+    assert client.get("/queue").status_code == 303  # the reset signed the old session out
