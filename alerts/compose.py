@@ -56,29 +56,44 @@ class _RowView:
     payload: dict[str, Any]
 
 
+def alert_facts(session: Session, policy: SchoolPolicy, alert: AlertRow) -> dict[str, Any]:
+    """The facts every email about ``alert`` may show: never the comment's words or names.
+
+    Args:
+        session: An open session.
+        policy: The school policy (for the channel's name).
+        alert: The alert.
+
+    Returns:
+        alert_key, category, severity, urgent, clause, raised_at, safeguarding,
+        and platform, posted_at and channel when the comment is still stored.
+    """
+    facts: dict[str, Any] = {
+        "alert_key": alert.alert_key,
+        "category": alert.category,
+        "severity": alert.severity,
+        "urgent": alert.urgent,
+        "clause": alert.clause,
+        "raised_at": alert.created_at.isoformat(),
+        "safeguarding": alert.category in {c.value for c in Category if c.is_safeguarding},
+    }
+    comment = session.get(CommentRow, alert.comment_id) if alert.comment_id else None
+    if comment is not None:
+        facts["platform"] = comment.platform
+        facts["posted_at"] = comment.created_at.isoformat()
+        try:
+            facts["channel"] = policy.channel(comment.source_id).name
+        except KeyError:
+            pass
+    return facts
+
+
 def _with_alert_facts(session: Session, policy: SchoolPolicy, row: Delivery) -> _RowView:
     """The row, its payload completed from its alert (for emails recorded with few facts)."""
     payload: dict[str, Any] = dict(row.payload) if isinstance(row.payload, dict) else {}
     alert = session.get(AlertRow, row.alert_id) if row.alert_id is not None else None
     if alert is not None:
-        facts: dict[str, Any] = {
-            "alert_key": alert.alert_key,
-            "category": alert.category,
-            "severity": alert.severity,
-            "urgent": alert.urgent,
-            "clause": alert.clause,
-            "raised_at": alert.created_at.isoformat(),
-            "safeguarding": alert.category in {c.value for c in Category if c.is_safeguarding},
-        }
-        comment = session.get(CommentRow, alert.comment_id) if alert.comment_id else None
-        if comment is not None:
-            facts["platform"] = comment.platform
-            facts["posted_at"] = comment.created_at.isoformat()
-            try:
-                facts["channel"] = policy.channel(comment.source_id).name
-            except KeyError:
-                pass
-        payload = {**facts, **payload}
+        payload = {**alert_facts(session, policy, alert), **payload}
     return _RowView(row.kind, row.recipient_role, row.recipient_name, row.subject, payload)
 
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.compose import alert_facts
 from alerts.models import rowcount
 from alerts.outbox import enqueue
 from alerts.render import alert_subject
@@ -168,7 +169,7 @@ def _escalate_one(session: Session, policy: SchoolPolicy, alert_id: int, now: da
     if not moved:
         return 0  # acknowledged or escalated by another worker meanwhile
     day = now.astimezone(policy.tz).date()
-    base_payload = _alert_payload(session, alert)
+    base_payload = _alert_payload(session, policy, alert)
     for step in due:
         people: list[Recipient] = []
         for role in step.notify:
@@ -221,8 +222,8 @@ def _escalate_one(session: Session, policy: SchoolPolicy, alert_id: int, now: da
     return len(due)
 
 
-def _alert_payload(session: Session, alert: AlertRow) -> dict[str, Any]:
-    """The facts about an alert that its emails show (from its first delivery, else the row)."""
+def _alert_payload(session: Session, policy: SchoolPolicy, alert: AlertRow) -> dict[str, Any]:
+    """The facts about an alert that its emails show (its first email's, completed from the row)."""
     first = session.scalars(
         select(Delivery)
         .where(Delivery.alert_id == alert.id, Delivery.kind == "alert")
@@ -231,13 +232,7 @@ def _alert_payload(session: Session, alert: AlertRow) -> dict[str, Any]:
     ).one_or_none()
     payload: dict[str, Any] = dict(first.payload) if first is not None else {}
     payload.pop("fallback", None)
-    payload.setdefault("alert_key", alert.alert_key)
-    payload.setdefault("category", alert.category)
-    payload.setdefault("severity", alert.severity)
-    payload.setdefault("urgent", alert.urgent)
-    payload.setdefault("clause", alert.clause)
-    payload.setdefault("raised_at", alert.created_at.isoformat())
-    return payload
+    return {**alert_facts(session, policy, alert), **payload}
 
 
 def _latest_to(session: Session, alert: AlertRow, email: str) -> Delivery | None:
