@@ -412,13 +412,19 @@ def bulk(
         if item.category != Category.SPAM.value:
             skipped += 1
             continue
+        verdict = session.scalars(
+            select(VerdictRow)
+            .where(VerdictRow.comment_id == comment.id)
+            .order_by(VerdictRow.id.desc())
+            .limit(1)
+        ).first()
         try:
             more, _ = moderate(
                 session,
                 policy=policy,
                 item=item,
                 comment=comment,
-                verdict=None,
+                verdict=verdict,
                 action=action,
                 reason=reason,
                 category="",

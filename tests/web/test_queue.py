@@ -230,7 +230,12 @@ def test_bulk_removes_spam_only(env: WebEnv) -> None:
     assert _fb(env).state("c07") == "visible"  # criticism is never bulk-removed
     with session_scope(env.runtime.factory) as session:
         bulk = session.scalars(select(AuditEvent).where(AuditEvent.event == "queue.bulk")).one()
+        evidence = session.scalars(
+            select(EvidenceRecord).where(EvidenceRecord.external_id == "c03")
+        ).all()
     assert bulk.details == {"action": "delete", "items": 4, "skipped": 1}
+    # Spam hidden by the pipeline already had evidence; every record carries the verdict.
+    assert evidence and all(e.snapshot["verdict"] is not None for e in evidence)
 
 
 class FlakyFacebook:
