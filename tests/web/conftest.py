@@ -260,12 +260,13 @@ def build_env(
     policy: SchoolPolicy | None = None,
     connector_factory: Callable[[Channel], Connector] | None = None,
     base_url: str = "http://127.0.0.1:8000",
+    database_url: str | None = None,
 ) -> WebEnv:
     """Migrate a fresh database, run the pipeline over the scenario, add one user per role."""
     policy = policy or load_policy(DEFAULT_POLICY)
     settings = load_settings(
         _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'web.db'}",
+        database_url=database_url or f"sqlite:///{tmp_path / 'web.db'}",
         data_dir=tmp_path,
         outbox_dir=tmp_path / "outbox",
         web_base_url=base_url,
