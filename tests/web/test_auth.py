@@ -186,7 +186,7 @@ def test_demo_users_get_fresh_passwords_each_run(env: WebEnv) -> None:
     login(client, username, password)
     assert client.get("/queue").status_code == 200
     second = ensure_demo_users(env.runtime.factory, env.policy)
-    again = dict((u, p) for u, p, _ in second)
+    again = {u: p for u, p, _ in second}
     assert again[username] != password
     assert _post_login(env.client(), username, password).status_code == 401
     assert client.get("/queue").status_code == 303  # the reset signed the old session out
