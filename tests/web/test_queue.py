@@ -12,7 +12,7 @@ from config.policy import Channel
 from connectors.base import Connector
 from connectors.fake import ScenarioConnector
 from core.errors import TransientError
-from core.models import Action, ActionResult, Batch
+from core.models import Action, ActionResult, Batch, Platform
 from storage.db import session_scope
 from storage.tables import (
     AlertRow,
@@ -262,7 +262,7 @@ def test_a_failed_platform_action_stays_visible_and_can_be_retried(tmp_path: Pat
     from tests.web.conftest import scenario_dict
 
     policy = load_policy(DEFAULT_POLICY)
-    inner = ScenarioConnector(Scenario.from_dict(scenario_dict()), channel_platform(), "hollybrook")
+    inner = ScenarioConnector(Scenario.from_dict(scenario_dict()), Platform.FACEBOOK, "hollybrook")
     flaky = FlakyFacebook(inner, failures=0)
 
     def factory(channel: Channel) -> Connector:
@@ -300,12 +300,6 @@ def test_a_failed_platform_action_stays_visible_and_can_be_retried(tmp_path: Pat
     assert inner.state("c07") == "hidden"
 
 
-def channel_platform():  # type: ignore[no-untyped-def]
-    from core.models import Platform
-
-    return Platform.FACEBOOK
-
-
 def test_public_replies_need_a_second_colleague(tmp_path: Path) -> None:
     from connectors.fake import Scenario
     from tests.web.conftest import scenario_dict
@@ -319,7 +313,7 @@ def test_public_replies_need_a_second_colleague(tmp_path: Path) -> None:
 
     class ReplyingFacebook(FlakyFacebook):
         supports = frozenset(
-            {*ScenarioConnector(scenario, channel_platform(), "h").supports, Action.REPLY}
+            {*ScenarioConnector(scenario, Platform.FACEBOOK, "h").supports, Action.REPLY}
         )
 
         def apply(self, action: Action, external_id: str, *, text: str = "") -> ActionResult:
@@ -328,7 +322,7 @@ def test_public_replies_need_a_second_colleague(tmp_path: Path) -> None:
                 return ActionResult(ok=True, action=action, external_id=external_id)
             return super().apply(action, external_id, text=text)
 
-    page = ReplyingFacebook(ScenarioConnector(scenario, channel_platform(), "hollybrook"), 0)
+    page = ReplyingFacebook(ScenarioConnector(scenario, Platform.FACEBOOK, "hollybrook"), 0)
     page.supports = ReplyingFacebook.supports
 
     def factory(channel: Channel) -> Connector:
