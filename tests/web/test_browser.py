@@ -23,10 +23,10 @@ import uvicorn
 from config.loader import DEFAULT_POLICY, load_policy
 from config.policy import Channel
 from connectors.base import Connector
-from connectors.fake import Scenario, ScenarioConnector
 from connectors.registry import build_connector
 from connectors.sandbox import Sandbox
-from tests.web.conftest import PASSWORD, WebEnv, build_env, scenario_dict
+from monitor.pipeline import run_cycle
+from tests.web.conftest import PASSWORD, ScriptedClassifier, WebEnv, build_env, scenario_dict
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -72,13 +72,14 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     policy = load_policy(DEFAULT_POLICY)
     data = scenario_dict(policy.school.id)
-    sandbox = Sandbox(data, page_id=policy.channel("facebook").account_id).start()
-    scenario = Scenario.from_dict(data)
+    sandbox = Sandbox(
+        data,
+        page_id=policy.channel("facebook").account_id,
+        channel_id=policy.channel("youtube").account_id,
+    ).start()
 
     def factory(channel: Channel) -> Connector:
-        if channel.id == "facebook":
-            return build_connector(channel, policy.school, sandbox.settings())
-        return ScenarioConnector(scenario, channel.platform, policy.school.id)
+        return build_connector(channel, policy.school, sandbox.settings())
 
     port = _free_port()
     env = build_env(
@@ -305,11 +306,26 @@ def test_role_escalation_attempts_fail(live: Live, new_page: Any) -> None:
     assert "username or password is wrong" in fresh.inner_text("main")
 
 
-def test_admin_pages_screenshots(live: Live, new_page: Any) -> None:
+def test_admin_sees_source_health(live: Live, new_page: Any) -> None:
+    runtime = live.env.runtime
+    live.sandbox.faults.set("youtube", "server_error", count=20)
+    live.sandbox.faults.set("reddit", "expired_token", count=20)
+    for source in ("youtube", "reddit"):
+        report = run_cycle(
+            factory=runtime.factory,
+            policy=runtime.policy,
+            channel=runtime.policy.channel(source),
+            connector=runtime.connector(source),
+            classifier=ScriptedClassifier(runtime.policy),
+        )
+        assert report.status in ("retry", "paused"), report
+    live.sandbox.faults.clear()
     page = new_page()
     sign_in(page, live, "admin")
     page.goto(f"{live.base}/health")
-    assert "Hollybrook" in page.inner_text("main") or "Facebook" in page.inner_text("main")
+    main = page.inner_text("main")
+    assert "paused" in main and "waiting" in main and "ok" in main
+    assert "TransientError" in main and "AuthError" in main
     page.screenshot(path=str(SHOTS / "health.png"), full_page=True)
     page.goto(f"{live.base}/audit")
     assert page.get_by_role("link", name="Download as CSV").count() == 1
