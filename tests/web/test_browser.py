@@ -336,11 +336,14 @@ def test_admin_sees_source_health(live: Live, new_page: Any) -> None:
 def test_keyboard_only_sign_in_and_skip_link(live: Live, new_page: Any) -> None:
     page = new_page()
     page.goto(f"{live.base}/login")
-    page.keyboard.type("comms")  # the username field has focus on arrival
+    # The username field has focus on arrival (autofocus).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
+    page.keyboard.type("comms")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live.base}/queue")
+    page.wait_for_load_state()
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert focused == "Skip to main content"
