@@ -149,6 +149,14 @@ def serve(
     settings = runtime.settings
     bind = host or settings.web_host
     listen = port or settings.web_port
+    if bind not in ("127.0.0.1", "localhost", "::1") and not settings.web_base_url.startswith(
+        "https://"
+    ):
+        console.print(
+            "[bold yellow]Warning:[/] listening beyond this computer without HTTPS. Put a TLS "
+            "reverse proxy in front and set SCHOOLWATCH_WEB_BASE_URL to its https:// address.",
+            highlight=False,
+        )
     console.print(f"schoolwatch web app on http://{bind}:{listen}/ (Ctrl+C to stop)")
     run(runtime, host=bind, port=listen)
 
