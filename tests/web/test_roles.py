@@ -191,3 +191,24 @@ def test_admin_and_dpo_see_no_other_comment_text(env: WebEnv) -> None:
     login(dpo, "dpo")
     listing = dpo.get("/queue?status=all").text
     assert "fat loser" not in listing and "Open item" not in listing
+
+
+def test_head_audit_log_leaves_out_an_allegation_about_the_head(env: WebEnv) -> None:
+    comment_id = env.comment("c09").id
+    dsl = env.client()
+    login(dsl, "dsl")
+    dsl_page = dsl.get(f"/audit?subject={comment_id}").text
+    assert "evidence.saved" in dsl_page
+    head = env.client()
+    login(head, "head")
+    assert "0 events" in head.get(f"/audit?subject={comment_id}").text
+    exported = head.get("/audit.csv").text
+    with session_scope(env.runtime.factory) as session:
+        key = session.scalars(
+            select(AuditEvent.subject_id).where(
+                AuditEvent.event == "alert.raised",
+                AuditEvent.details["category"].as_string() == "staff_allegation",
+            )
+        ).first()
+    assert key and key not in exported
+    assert key in dsl.get("/audit.csv").text

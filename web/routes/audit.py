@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, not_, select
+from sqlalchemy.orm import Session
 
+from config.policy import SchoolPolicy
+from core.models import Category
 from storage import repo
 from storage.db import session_scope
-from storage.tables import AuditEvent
+from storage.tables import AlertRow, AuditEvent, CommentRow, QueueItem
 from web.deps import AuditViewer, get_runtime
+from web.queue_data import headteacher_subjects
 from web.views import render
 
 router = APIRouter()
@@ -94,8 +98,44 @@ class AuditFilters:
         return stmt
 
 
-def _query(school_id: str, filters: AuditFilters, tz: ZoneInfo) -> Select[AuditEvent]:
+def hidden_subjects(session: Session, policy: SchoolPolicy, role: str) -> dict[str, set[str]]:
+    """Audit subjects the role must not see: for the headteacher, an allegation about them.
+
+    Returns:
+        Subject type to subject ids (comments, queue items and alerts of such allegations).
+    """
+    if role != "headteacher":
+        return {}
+    allegations = list(
+        session.scalars(
+            select(CommentRow.id).where(
+                CommentRow.school_id == policy.school.id,
+                CommentRow.primary_category == Category.STAFF_ALLEGATION.value,
+            )
+        )
+    )
+    about_head = headteacher_subjects(session, policy, allegations)
+    if not about_head:
+        return {}
+    ids = list(about_head)
+    items = session.scalars(select(QueueItem.id).where(QueueItem.comment_id.in_(ids)))
+    alerts = session.scalars(select(AlertRow.alert_key).where(AlertRow.comment_id.in_(ids)))
+    return {
+        "comment": {str(i) for i in ids},
+        "queue_item": {str(i) for i in items},
+        "alert": set(alerts),
+    }
+
+
+def _query(
+    school_id: str, filters: AuditFilters, tz: ZoneInfo, hidden: dict[str, set[str]]
+) -> Select[AuditEvent]:
     stmt = select(AuditEvent).where(AuditEvent.school_id == school_id)
+    for subject_type, ids in hidden.items():
+        if ids:
+            stmt = stmt.where(
+                not_(and_(AuditEvent.subject_type == subject_type, AuditEvent.subject_id.in_(ids)))
+            )
     return filters.apply(stmt, tz)
 
 
@@ -106,7 +146,8 @@ def audit_page(request: Request, user: AuditViewer) -> Response:
     filters = AuditFilters.parse(request.query_params)
     tz = runtime.policy.tz
     with session_scope(runtime.factory) as session:
-        stmt = _query(runtime.policy.school.id, filters, tz)
+        hidden = hidden_subjects(session, runtime.policy, user.role)
+        stmt = _query(runtime.policy.school.id, filters, tz, hidden)
         total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
         rows = list(
             session.scalars(
@@ -161,7 +202,8 @@ def audit_csv(request: Request, user: AuditViewer) -> Response:
     writer = csv.writer(out)
     writer.writerow(["time_utc", "actor", "event", "subject_type", "subject_id", "details"])
     with session_scope(runtime.factory) as session:
-        stmt = _query(runtime.policy.school.id, filters, runtime.policy.tz)
+        hidden = hidden_subjects(session, runtime.policy, user.role)
+        stmt = _query(runtime.policy.school.id, filters, runtime.policy.tz, hidden)
         for row in session.scalars(
             stmt.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(MAX_EXPORT)
         ):
