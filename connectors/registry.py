@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -17,6 +18,7 @@ from core.errors import ConfigError
 if TYPE_CHECKING:
     from config.settings import Settings
 
+GOOGLE_AUTH_URL = "https://accounts.google.com/o/oauth2/auth"
 CONNECTORS: dict[str, type[FacebookConnector | YouTubeConnector | RedditConnector]] = {
     "facebook": FacebookConnector,
     "youtube": YouTubeConnector,
@@ -42,6 +44,14 @@ def _secret(value: SecretStr | None) -> SecretStr:
     return value if value is not None else SecretStr("")
 
 
+def auth_url_for(token_uri: str) -> str:
+    """Google's consent address, or the same server's ``/o/oauth2/auth`` for a stand-in."""
+    split = urlsplit(token_uri)
+    if split.hostname in ("oauth2.googleapis.com", "accounts.google.com", "www.googleapis.com"):
+        return GOOGLE_AUTH_URL
+    return f"{split.scheme}://{split.netloc}/o/oauth2/auth"
+
+
 def connector_settings(settings: Settings, **overrides: Any) -> ConnectorSettings:
     """:class:`ConnectorSettings` from the application settings (environment / secrets file)."""
     values: dict[str, Any] = {
@@ -52,6 +62,7 @@ def connector_settings(settings: Settings, **overrides: Any) -> ConnectorSetting
         "facebook_verify_token": _secret(settings.facebook_verify_token),
         "youtube_url": settings.youtube_api_url,
         "youtube_token_url": settings.youtube_token_uri,
+        "youtube_auth_url": auth_url_for(settings.youtube_token_uri),
         "google_client_id": settings.youtube_client_id,
         "google_client_secret": _secret(settings.youtube_client_secret),
         "google_refresh_token": _secret(settings.youtube_refresh_token),

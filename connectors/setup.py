@@ -152,8 +152,10 @@ def youtube_oauth(settings: ConnectorSettings, *, open_browser: bool = True, por
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     host = urlsplit(settings.youtube_token_url).hostname or ""
-    if host in ("127.0.0.1", "localhost"):
-        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the local sandbox speaks plain HTTP
+    insecure = host in ("127.0.0.1", "localhost")  # the local sandbox speaks plain HTTP
+    previous = os.environ.get("OAUTHLIB_INSECURE_TRANSPORT")
+    if insecure:
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     config: dict[str, Any] = {
         "installed": {
             "client_id": settings.google_client_id,
@@ -164,14 +166,19 @@ def youtube_oauth(settings: ConnectorSettings, *, open_browser: bool = True, por
         }
     }
     flow = InstalledAppFlow.from_client_config(config, SCOPES)
-    creds = flow.run_local_server(
-        host="localhost",
-        port=port,
-        open_browser=open_browser,
-        prompt="consent",
-        authorization_prompt_message="Open this address in a browser and sign in with the "
-        "account that owns the school's channel:\n{url}",
-    )
+    try:
+        creds = flow.run_local_server(
+            host="localhost",
+            port=port,
+            open_browser=open_browser,
+            prompt="consent",
+            timeout_seconds=600,
+            authorization_prompt_message="Open this address in a browser and sign in with the "
+            "account that owns the school's channel:\n{url}",
+        )
+    finally:
+        if insecure and previous is None:
+            os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
     token = getattr(creds, "refresh_token", None)
     if not token:
         raise ConfigError(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.faults import FaultMode, Faults
@@ -92,9 +93,15 @@ class YouTubeApi:
     def token(self, request: Request) -> Response:
         """``POST /token``: refresh-token and authorization-code grants."""
         grant = request.arg("grant_type")
-        if request.arg("client_id") != self.client_id or (
-            request.arg("client_secret") != self.client_secret
-        ):
+        client_id, client_secret = request.arg("client_id"), request.arg("client_secret")
+        auth = request.headers.get("authorization", "")
+        if auth.startswith("Basic "):  # RFC 6749 client authentication, as Google accepts
+            try:
+                decoded = base64.b64decode(auth[6:]).decode()
+            except ValueError:
+                decoded = ":"
+            client_id, _, client_secret = (unquote_plus(p) for p in decoded.partition(":"))
+        if client_id != self.client_id or client_secret != self.client_secret:
             return Response.json(
                 {"error": "invalid_client", "error_description": "The OAuth client was not found."},
                 401,
