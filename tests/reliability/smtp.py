@@ -69,6 +69,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 class _Collect:
     def __init__(self) -> None:
         self.message_ids: Counter[str] = Counter()
+        self.password = PASSWORD
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = message_from_bytes(envelope.content, policy=email_policy.default)
@@ -76,13 +77,16 @@ class _Collect:
         return "250 Message accepted for delivery"
 
 
-def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
-    ok = (
-        isinstance(data, LoginPassword)
-        and data.login == USER.encode()
-        and data.password == PASSWORD.encode()
-    )
-    return AuthResult(success=ok)
+def _login_for(handler: _Collect) -> Any:
+    def login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = (
+            isinstance(data, LoginPassword)
+            and data.login == USER.encode()
+            and data.password == handler.password.encode()
+        )
+        return AuthResult(success=ok)
+
+    return login
 
 
 @dataclass
@@ -107,7 +111,7 @@ class MailServer:
             port=self.port,
             tls_context=context,
             require_starttls=True,
-            authenticator=_login,
+            authenticator=_login_for(self.handler),
             auth_required=True,
         )
         self.controller.start()
@@ -126,7 +130,7 @@ class MailServer:
                 "smtp_host": "127.0.0.1",
                 "smtp_port": self.port,
                 "smtp_username": USER,
-                "smtp_password": SecretStr(PASSWORD),
+                "smtp_password": SecretStr(self.handler.password),
                 "smtp_starttls": True,
                 "smtp_cafile": self.cert,
                 "smtp_timeout": 5.0,
