@@ -227,7 +227,7 @@ class Delivery(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     references: Mapped[str | None] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the template renders
-    # pending | held | sending | sent | failed
+    # pending | held | sending | sent | failed | cancelled | summarised
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime | None]  # held until working hours
