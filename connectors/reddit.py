@@ -298,12 +298,20 @@ class RedditConnector(PollingConnector):
                 code="unsupported",
                 fix="Use hide (remove) or approve.",
             )
-        kind, _, ident = external_id.partition("_")
-        thing: RedditComment | Submission = (
-            self.reddit.comment(id=ident) if kind == "t1" else self.reddit.submission(id=ident)
-        )
+        if not external_id.startswith(("t1_", "t3_")):
+            raise SkippableItem(
+                f"not a Reddit comment or submission: {external_id}",
+                platform="reddit",
+                code="bad_id",
+            )
         try:
             self.stats["api_calls"] += 1
+            found = list(self.reddit.info(fullnames=[external_id]))  # one /api/info call
+            if not found:
+                raise SkippableItem("Reddit item not found", platform="reddit", code="404")
+            thing = found[0]
+            if not isinstance(thing, RedditComment | Submission):
+                raise SkippableItem("not a comment or submission", platform="reddit", code="bad_id")
             subreddit = str(thing.subreddit.display_name).lower()
             if not self.channel.moderated or subreddit not in self.moderated_subreddits():
                 raise PermissionMissing(

@@ -127,6 +127,9 @@ def test_reddit_remove_and_approve_where_moderator(sandbox: Sandbox) -> None:
     assert sandbox.state("reddit", target)["history"] == ["remove", "approve"]
     with pytest.raises(PermissionMissing):
         rd.apply(Action.DELETE, target)
+    submission = sandbox.external_id("reddit", "rd-s0")
+    assert submission.startswith("t3_")
+    assert rd.apply(Action.HIDE, submission).ok  # submissions can be removed too
 
 
 def test_reddit_refuses_to_moderate_elsewhere() -> None:
