@@ -4,7 +4,7 @@ Server-rendered Jinja templates, no JavaScript needed. Every response gets
 security headers: a Content-Security-Policy with no inline scripts, framing
 denied, no MIME sniffing, no referrer (acknowledgement links hold tokens),
 and ``Cache-Control: no-store`` on every page, since pages may hold
-safeguarding content.
+safeguarding content. HEAD is answered on every GET page (:class:`HeadAsGet`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from web.deps import CsrfFailed, Forbidden, LoginRequired
-from web.routes import ack, alerts, audit, auth, health, queue, users, webhook
+from web.routes import ack, alerts, audit, auth, digest, health, queue, reports, users, webhook
 from web.views import STATIC, make_templates, render
 
 if TYPE_CHECKING:
@@ -34,6 +35,36 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+CSP_INLINE_STYLES = CSP.replace("style-src 'self';", "style-src 'self' 'unsafe-inline';")
+"""For the digest and the governors' report only (``web.views.allow_inline_styles``):
+rendered by ``alerts`` with inline styles (they are also emails and stand-alone
+files) and holding counts, no comment text or names. Scripts stay forbidden."""
+
+
+class HeadAsGet:
+    """Answer HEAD on every GET page: run it as GET and send the headers without the body.
+
+    Starlette routes answer only the methods they declare, so a HEAD (link
+    checkers, uptime monitors) would get 405. The route table keeps declaring
+    GET only, so the permission checks that enumerate it are unchanged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -54,7 +85,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.templates = make_templates(runtime.policy.tz)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (auth, queue, alerts, audit, health, ack, users, webhook):
+    for module in (auth, queue, alerts, digest, reports, audit, health, ack, users, webhook):
         app.include_router(module.router)
     _handlers(app)
 
@@ -64,7 +95,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     ) -> Response:
         response = await call_next(request)
         headers = response.headers
-        headers["Content-Security-Policy"] = CSP
+        inline = getattr(request.state, "inline_styles", False) is True
+        headers["Content-Security-Policy"] = CSP_INLINE_STYLES if inline else CSP
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "no-referrer"
@@ -76,6 +108,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    app.add_middleware(HeadAsGet)
     return app
 
 

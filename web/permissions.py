@@ -39,14 +39,16 @@ class Perm(enum.StrEnum):
     AUDIT_VIEW = "audit.view"
     HEALTH_VIEW = "health.view"
     USERS_MANAGE = "users.manage"
+    DIGEST_VIEW = "digest.view"  # the weekly digest: counts only, no names or text
+    REPORTS_VIEW = "reports.view"  # the governors' termly report: counts only
     SIGNED_IN = "signed_in"  # any signed-in user (home page, sign out)
 
 
 _ALL_READERS = ("dsl", "deputy_dsl", "headteacher")
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Perm]] = {
-    "dsl": frozenset(Perm) - {Perm.USERS_MANAGE},
-    "deputy_dsl": frozenset(Perm) - {Perm.USERS_MANAGE},
+    "dsl": frozenset(Perm) - {Perm.USERS_MANAGE, Perm.REPORTS_VIEW},
+    "deputy_dsl": frozenset(Perm) - {Perm.USERS_MANAGE, Perm.REPORTS_VIEW},
     "headteacher": frozenset(Perm) - {Perm.USERS_MANAGE},
     "comms_lead": frozenset(
         {
@@ -62,7 +64,15 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Perm]] = {
         }
     ),
     "chair_of_governors": frozenset(
-        {Perm.SIGNED_IN, Perm.QUEUE_VIEW, Perm.QUEUE_ACT, Perm.ALERTS_VIEW, Perm.ALERTS_ACK}
+        {
+            Perm.SIGNED_IN,
+            Perm.QUEUE_VIEW,
+            Perm.QUEUE_ACT,
+            Perm.ALERTS_VIEW,
+            Perm.ALERTS_ACK,
+            Perm.DIGEST_VIEW,
+            Perm.REPORTS_VIEW,
+        }
     ),
     "data_protection_officer": frozenset(
         {
@@ -115,18 +125,31 @@ def _category(value: str | None) -> Category:
         return Category.SELF_HARM
 
 
-def visibility(role: str, category: str | None, *, headteacher_subject: bool = False) -> str:
+def visibility(
+    role: str,
+    category: str | None,
+    *,
+    headteacher_subject: bool = False,
+    told: bool = False,
+) -> str:
     """How much of a comment of ``category`` the ``role`` may see: full, referred or none.
 
     Args:
         role: The user's role.
         category: The comment's (or queue item's) category.
         headteacher_subject: The comment makes an allegation about the headteacher.
+        told: The policy's route told this role about the comment's alert (as a
+            recipient or by escalation): those told see what they were told about,
+            except that the headteacher never sees an allegation about the headteacher.
 
     Returns:
         ``"full"``, ``"referred"`` or ``"none"``.
     """
     cat = _category(category)
+    if role == "headteacher" and cat is Category.STAFF_ALLEGATION and headteacher_subject:
+        return NONE
+    if told and role != "admin":
+        return FULL
     if role in ("dsl", "deputy_dsl"):
         return FULL
     if role == "headteacher":

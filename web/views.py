@@ -145,6 +145,15 @@ def make_templates(tz: ZoneInfo) -> Jinja2Templates:
     return templates
 
 
+def allow_inline_styles(request: Request) -> None:
+    """Send this response with inline styles allowed (``web.app.CSP_INLINE_STYLES``).
+
+    Only for pages rendered by :mod:`alerts` (digest, governors' report), which
+    style themselves inline and hold no comment text. Scripts stay forbidden.
+    """
+    request.state.inline_styles = True
+
+
 def render(
     request: Request,
     name: str,

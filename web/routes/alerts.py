@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
@@ -15,10 +17,12 @@ from alerts.ack import UnknownAlert, acknowledge
 from config.policy import SchoolPolicy
 from core.clock import utc_now
 from core.models import Category
+from storage import repo
 from storage.db import session_scope
 from storage.tables import AlertRow, QueueItem
+from web.alert_data import alert_view, load_alert_page, told_roles
 from web.deps import AlertsAcker, AlertsViewer, get_runtime
-from web.permissions import FULL, visibility
+from web.permissions import FULL, REFERRED_TEXT, visibility
 from web.queue_data import headteacher_subjects
 from web.views import render
 
@@ -64,16 +68,19 @@ def visible_alerts(
     return [
         a
         for a in rows
-        if visibility(role, a.category, headteacher_subject=(a.comment_id or 0) in subjects) == FULL
+        if visibility(
+            role,
+            a.category,
+            headteacher_subject=(a.comment_id or 0) in subjects,
+            told=role in told_roles(a),
+        )
+        == FULL
     ]
 
 
 def can_see(session: Session, policy: SchoolPolicy, role: str, alert: AlertRow) -> bool:
-    """True when ``role`` may see (and acknowledge) ``alert``."""
-    subject = bool(alert.comment_id) and alert.comment_id in headteacher_subjects(
-        session, policy, [alert.comment_id or 0]
-    )
-    return visibility(role, alert.category, headteacher_subject=subject) == FULL
+    """True when ``role`` may see (and acknowledge) ``alert`` in full."""
+    return alert_view(session, policy, role, alert) == FULL
 
 
 def _response_stats(alerts: list[AlertRow]) -> dict[str, timedelta | int | None]:
@@ -137,24 +144,73 @@ def alerts_page(request: Request, user: AlertsViewer, status: str = "open") -> R
     )
 
 
+@router.get("/alerts/{alert_key}")
+def alert_page(request: Request, alert_key: str, user: AlertsViewer) -> Response:
+    """One incident: who was told, escalation, acknowledgement and its comments.
+
+    Alert emails link here. Roles that may see the alert's category see it in
+    full (and every such view of a safeguarding item is audited); the comms
+    lead sees a safeguarding alert only as "Referred to the DSL" and its time.
+    """
+    runtime = get_runtime(request)
+    with session_scope(runtime.factory) as session:
+        page = load_alert_page(session, runtime.policy, user.role, alert_key[:64])
+        if page is None:
+            raise HTTPException(404)
+        if page.safeguarding_shown:
+            repo.record(
+                session,
+                school_id=runtime.policy.school.id,
+                event="safeguarding.viewed",
+                actor=user.username,
+                subject_type="alert",
+                subject_id=page.alert.alert_key,
+                details={
+                    "category": page.alert.category,
+                    "comment_ids": [c.comment.id for c in page.comments if c.view == FULL],
+                    "page": "alert",
+                },
+            )
+    return render(
+        request,
+        "alert.html",
+        {
+            "p": page,
+            "a": page.alert,
+            "full": page.view == FULL,
+            "referred_text": REFERRED_TEXT,
+        },
+    )
+
+
 @router.post("/alerts/{alert_key}/ack")
-def ack_alert(request: Request, alert_key: str, user: AlertsAcker) -> Response:
-    """Acknowledge an alert from the web app (stops its escalation)."""
+def ack_alert(
+    request: Request,
+    alert_key: str,
+    user: AlertsAcker,
+    back: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Acknowledge an alert from the web app (stops its escalation).
+
+    ``back=alert`` returns to the alert's own page; otherwise to the alerts list.
+    """
     runtime = get_runtime(request)
     now = utc_now()
     with session_scope(runtime.factory) as session:
         alert = session.scalars(
             select(AlertRow).where(
-                AlertRow.school_id == runtime.policy.school.id, AlertRow.alert_key == alert_key
+                AlertRow.school_id == runtime.policy.school.id,
+                AlertRow.alert_key == alert_key[:64],
             )
         ).one_or_none()
         if alert is None or not can_see(session, runtime.policy, user.role, alert):
             raise HTTPException(404)
+        key = alert.alert_key
         try:
             done = acknowledge(
                 session,
                 school_id=runtime.policy.school.id,
-                alert_key=alert_key,
+                alert_key=key,
                 actor=user.username,
                 via="web",
                 now=now,
@@ -162,4 +218,5 @@ def ack_alert(request: Request, alert_key: str, user: AlertsAcker) -> Response:
         except UnknownAlert as exc:
             raise HTTPException(404) from exc
     notice = "acknowledged" if done else "already"
-    return RedirectResponse(f"/alerts?notice={notice}", status_code=303)
+    target = f"/alerts/{quote(key, safe='')}" if back == "alert" else "/alerts"
+    return RedirectResponse(f"{target}?notice={notice}", status_code=303)
