@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import func, select
 
@@ -267,7 +268,7 @@ def test_a_failed_platform_action_stays_visible_and_can_be_retried(tmp_path: Pat
 
     def factory(channel: Channel) -> Connector:
         return (
-            flaky
+            cast(Connector, flaky)
             if channel.id == "facebook"
             else ScenarioConnector(
                 Scenario.from_dict(scenario_dict()), channel.platform, "hollybrook"
@@ -327,7 +328,7 @@ def test_public_replies_need_a_second_colleague(tmp_path: Path) -> None:
 
     def factory(channel: Channel) -> Connector:
         return (
-            page
+            cast(Connector, page)
             if channel.id == "facebook"
             else ScenarioConnector(scenario, channel.platform, "hollybrook")
         )

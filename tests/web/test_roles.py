@@ -46,7 +46,7 @@ def _routes(env: WebEnv) -> list[tuple[str, str, Requires | Public]]:
     for route in api_routes(env.app):
         gates = _gates(route)
         assert len(gates) == 1, f"{route.path} must declare exactly one gate, found {gates}"
-        for method in sorted(route.methods):
+        for method in sorted(route.methods or ()):
             out.append((method, route.path, gates[0]))
     return out
 
@@ -212,3 +212,35 @@ def test_head_audit_log_leaves_out_an_allegation_about_the_head(env: WebEnv) -> 
         ).first()
     assert key and key not in exported
     assert key in dsl.get("/audit.csv").text
+
+
+def test_referred_items_show_the_comms_lead_only_the_referral_and_the_time(env: WebEnv) -> None:
+    client = env.client()
+    login(client, "comms")
+    listing = client.get("/queue?status=all").text
+    blocks = re.findall(r'<li class="item[^"]*">.*?</li>', listing, re.DOTALL)
+    referred = [b for b in blocks if "Referred to the DSL" in b]
+    assert len(referred) == 2  # self-harm and the staff allegation
+    for block in referred:
+        assert block.startswith('<li class="item referred">')  # no sev-N class either
+        assert "<time" in block
+        for hidden in (
+            "badge",
+            "critical",
+            "high",
+            "Facebook",
+            "On platform",
+            "Status:",
+            "/queue/",
+        ):
+            assert hidden not in block, hidden
+    full = [b for b in blocks if "Referred to the DSL" not in b]
+    assert full and all('class="badge sev"' in b and "Facebook" in b for b in full)
+    item = client.get(f"/queue/{env.item_id('c06')}").text.split('<main id="main"', 1)[1]
+    assert "Referred to the DSL" in item and "<time" in item
+    for hidden in ("badge", "critical", "Facebook", "On platform", "Status:", "hidden"):
+        assert hidden not in item, hidden
+    dsl = env.client()
+    login(dsl, "dsl")
+    page = dsl.get(f"/queue/{env.item_id('c06')}").text
+    assert 'class="badge sev">critical' in page and "On platform: hidden" in page
