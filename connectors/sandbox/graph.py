@@ -316,17 +316,11 @@ class GraphApi:
     ) -> Response:
         stream = request.arg("filter") == "stream"
         if parent is not None:
-            chosen = [
-                c
-                for c in self.world.comments.values()
-                if c.parent_pid == parent.pid and not c.deleted
-            ]
+            chosen = self.world.children_of(parent.pid)
         else:
             assert post is not None
             chosen = [
-                c
-                for c in self.world.comments.values()
-                if c.post_pid == post.pid and not c.deleted and (stream or c.parent_pid is None)
+                c for c in self.world.comments_of_post(post.pid) if stream or c.parent_pid is None
             ]
         since = _parse_since(request.arg("since"))
         if since is not None:
@@ -431,9 +425,7 @@ class GraphApi:
 
     def _comment_json(self, c: Comment, fields: str | None) -> dict[str, Any]:
         names = _field_names(fields, _DEFAULT_COMMENT_FIELDS)
-        children = sum(
-            1 for x in self.world.comments.values() if x.parent_pid == c.pid and not x.deleted
-        )
+        children = sum(1 for _ in self.world.children_of(c.pid))
         full: dict[str, Any] = {
             "id": c.pid,
             "message": c.text,

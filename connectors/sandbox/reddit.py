@@ -271,9 +271,7 @@ class RedditApi:
 
     def _render(self, thing: Comment | Post) -> dict[str, Any]:
         if isinstance(thing, Post):
-            n = sum(
-                1 for c in self.world.comments.values() if c.post_pid == thing.pid and not c.deleted
-            )
+            n = sum(1 for _ in self.world.comments_of_post(thing.pid))
             permalink = f"/r/{thing.subreddit}/comments/{thing.pid}/post/"
             return {
                 "kind": "t3",

@@ -109,6 +109,8 @@ class World:
         self.posts: dict[str, Post] = {}  # by platform id
         self.comments: dict[str, Comment] = {}  # by platform id
         self.sid_map: dict[tuple[str, str], str] = {}  # (platform, scenario id) -> platform id
+        self._children: dict[str, list[str]] = {}  # parent comment id -> reply ids
+        self._by_post: dict[str, list[str]] = {}  # post id -> comment ids
         self._seq = 0
         self._counters: dict[str, int] = {}
         self.description = ""
@@ -271,6 +273,9 @@ class World:
             )
             self.comments[pid] = comment
             self.sid_map[(platform, sid)] = pid
+            self._by_post.setdefault(post_pid, []).append(pid)
+            if parent_pid is not None:
+                self._children.setdefault(parent_pid, []).append(pid)
             arrived = max(utc_now(), when) if live else when
             if post.updated_at is None or arrived > post.updated_at:
                 post.updated_at = arrived
@@ -282,10 +287,22 @@ class World:
             comment = self.comments[pid]
             comment.deleted = True
             comment.history.append("delete")
-            for child in self.comments.values():
-                if child.parent_pid == pid and child.platform != "reddit":
+            if comment.platform != "reddit":
+                for child in self.children_of(pid):
                     child.deleted = True
             return comment
+
+    def children_of(self, pid: str) -> list[Comment]:
+        """Replies to a comment that still exist."""
+        with self.lock:
+            found = (self.comments[c] for c in self._children.get(pid, ()))
+            return [c for c in found if not c.deleted]
+
+    def comments_of_post(self, post_pid: str) -> list[Comment]:
+        """Comments under a post that still exist."""
+        with self.lock:
+            found = (self.comments[c] for c in self._by_post.get(post_pid, ()))
+            return [c for c in found if not c.deleted]
 
     # ---- queries ---------------------------------------------------------------------
 

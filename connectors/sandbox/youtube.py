@@ -328,11 +328,7 @@ class YouTubeApi:
 
     def _replies(self, top: Comment) -> list[Comment]:
         return sorted(
-            (
-                c
-                for c in self.world.comments.values()
-                if c.parent_pid == top.pid and not c.deleted and c.status == "published"
-            ),
+            (c for c in self.world.children_of(top.pid) if c.status == "published"),
             key=lambda c: (c.created_at, c.seq),
         )
 
