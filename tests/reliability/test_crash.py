@@ -20,14 +20,15 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select as sql_select
 
 from connectors.sandbox import Sandbox
-from storage.db import make_engine, migrate
-from storage.tables import DecisionRow, VerdictRow
+from storage.db import make_engine, migrate, session_factory
+from storage.tables import CommentRow, DecisionRow, Delivery, PlatformAction, VerdictRow
 from tests.reliability.support import (
     PLATFORMS,
     START,
@@ -57,6 +58,29 @@ NEW_COMMENTS = [
     ("reddit", "rd-s03", "Hollybrook Primary deserved that Ofsted grade"),
     ("reddit", "rd-s01", "Parking at Hollybrook School is dangerous, someone will get hurt"),
 ]
+
+
+def _progress(url: str) -> dict[str, int]:
+    """What the killed workers got done between them (before any clean run)."""
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    with factory() as session:
+        out = {
+            p: int(session.scalar(sql_select(func.count()).where(CommentRow.platform == p)) or 0)
+            for p in PLATFORMS
+        }
+        out["emails sent"] = int(
+            session.scalar(sql_select(func.count()).where(Delivery.status == "sent")) or 0
+        )
+        out["actions done"] = int(
+            session.scalar(sql_select(func.count()).where(PlatformAction.status == "done")) or 0
+        )
+    engine.dispose()
+    return out
+
+
+def total_stored(runtime: Any) -> int:
+    return sum(sum(stored_ids(runtime.factory, p).values()) for p in PLATFORMS)
 
 
 class Zygote:
@@ -141,9 +165,10 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
     try:
         for n in range(RUNS):
             _change_the_world(sandbox, rng, n)
-            outcome = zygote.run(n, kill_after=rng.uniform(0.05, 0.8))
+            outcome = zygote.run(n, kill_after=rng.uniform(0.05, 1.5))
             outcomes[outcome] += 1
             assert outcome in ("signal 9", "code 0"), f"run {n} died on its own: {outcome}"
+        progress = _progress(settings.database_url)
         # A last clean worker life, then this process finishes the work and checks.
         assert zygote.run(RUNS, kill_after=None) == "code 0"
     finally:
@@ -159,7 +184,13 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
         check_store(runtime.factory, sandbox, policy, platform)
     counts = check_alerts(runtime.factory)
     assert counts["alerts"] > 0 and counts["sent"] > 0
-    check_sent_once(runtime.factory, outbox_message_ids(settings.outbox_dir))
+    received = outbox_message_ids(settings.outbox_dir)
+    check_sent_once(runtime.factory, received)
+    print(  # shown with -s; the figures in docs/reliability.md come from here
+        f"crash test: {dict(outcomes)}; killed workers got done {progress}; "
+        f"{total_stored(runtime)} comments stored; "
+        f"{counts}; {sum(received.values())} emails for {len(received)} Message-IDs"
+    )
     with runtime.factory() as session:
         for table in (VerdictRow, DecisionRow):
             twice = session.execute(
@@ -168,7 +199,7 @@ def test_sigkill_at_random_points_loses_and_repeats_nothing(
                 .having(func.count() > 1)
             ).all()
             assert twice == [], f"{table.__tablename__}: comments handled twice: {twice}"
-    total = sum(sum(stored_ids(runtime.factory, p).values()) for p in PLATFORMS)
+    total = total_stored(runtime)
     with runtime.factory() as session:
         verdicts = session.scalar(sql_select(func.count()).select_from(VerdictRow))
     assert verdicts == total  # every stored comment was classified exactly once

@@ -4,7 +4,8 @@ Run as ``python -m tests.reliability.worker --db URL --port PORT --base DIR``.
 It starts as a *zygote*: it imports everything and builds the classifier once,
 then for each ``run <n>`` line on stdin it forks a child that does real work
 (polls every source through the real connectors against the sandbox on
-``PORT``, performs platform actions, sends email to the outbox folder) and
+``PORT``, performs platform actions, sends email to the outbox folder, in an
+order shuffled per run so that kills land in every step) and
 answers ``pid <pid>``. The test kills that pid whenever it likes, then sends
 ``reap`` and the zygote answers ``exit <pid> <status>``. Forking from a
 single-threaded zygote keeps each run's start-up to milliseconds, so the kills
@@ -19,26 +20,32 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import random
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
+from alerts.delivery import deliver_pending
 from classifiers.rules import RuleClassifier
 from config.policy import SchoolPolicy
 from config.settings import Settings
 from connectors.registry import build_connector
 from connectors.sandbox import SandboxCredentials
 from connectors.settings import ConnectorSettings
+from monitor.actions import process_platform_actions
 from monitor.runtime import Runtime
 from storage.db import make_engine, session_factory
 from tests.reliability.support import (
+    PLATFORMS,
     START,
     STEP,
     RunLog,
     connector_overrides,
     default_policy,
     make_settings,
-    round_of_cycles,
+    poll,
 )
 
 
@@ -89,8 +96,19 @@ def work(
         _classifier=classifier,  # type: ignore[arg-type]
     )
     now = START + run * STEP
+    rng = random.Random(run)
+    log = RunLog()
     for k in range(rounds):
-        round_of_cycles(runtime, now + k * timedelta(minutes=20), RunLog())
+        at = now + k * timedelta(minutes=20)
+        # The steps in a different order each life, so kills land in every one of them.
+        steps: list[Callable[[], object]] = [
+            *(partial(poll, runtime, source, at, log) for source in PLATFORMS),
+            partial(process_platform_actions, runtime, now=at),
+            partial(deliver_pending, runtime.factory, settings, policy, now=at),
+        ]
+        rng.shuffle(steps)
+        for step in steps:
+            step()
     engine.dispose()
 
 
