@@ -155,6 +155,12 @@ def test_fault_run_stores_every_comment_once(
     counts = check_alerts(runtime.factory)
     assert counts["alerts"] > 0
     check_sent_once(runtime.factory, outbox_message_ids(runtime.settings.outbox_dir))
+    print(  # shown with -s; the table in docs/reliability.md comes from here
+        f"FAULT {platform} {mode} x{count}: injected {sandbox.faults.count(platform)}, "
+        f"rounds {log.rounds}, cycles {dict(log.statuses(platform))}, "
+        f"resumed {log.resumed[platform]}, failed actions {failed_actions(runtime.factory)}, "
+        f"stored {sum(sum(stored_ids(runtime.factory, p).values()) for p in PLATFORMS)}, {counts}"
+    )
 
 
 @pytest.fixture
