@@ -14,7 +14,11 @@ headteacher sees everything except a staff allegation about the headteacher
 (that goes to the chair of governors); the comms lead sees reputation, spam,
 bullying and criticism items; the chair sees staff allegations; the data
 protection officer sees personal-data items; the administrator sees no
-comment text at all.
+comment text at all. Whoever the policy's route told about an alert sees that
+alert in full (never the headteacher an allegation about the headteacher).
+The weekly digest and the governors' termly report hold counts only: the
+digest is for the headteacher, DSL, deputy and chair of governors, the
+termly report for the headteacher and chair of governors.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from sqlalchemy import select
+
+from storage.db import session_scope
+from storage.tables import AlertRow
 from tests.web.conftest import WebEnv, login
 from web.views import STATIC
 
@@ -72,9 +76,12 @@ class _Controls(HTMLParser):
 
 
 def test_every_form_control_has_a_label(env: WebEnv) -> None:
+    with session_scope(env.runtime.factory) as session:
+        key = session.scalars(select(AlertRow.alert_key)).first()
     pages = {
         "comms": ["/queue?category=spam", f"/queue/{env.item_id('c02')}"],
-        "dsl": ["/alerts", "/audit", "/health", "/queue"],
+        "dsl": ["/alerts", f"/alerts/{key}", "/audit", "/health", "/queue", "/digest"],
+        "head": ["/reports"],
         "admin": ["/users"],
     }
     checked = 0

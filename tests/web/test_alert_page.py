@@ -38,7 +38,7 @@ def test_dsl_sees_the_whole_incident(env: WebEnv) -> None:
     assert "Self-harm concern" in text and "critical" in text and "urgent" in text
     assert "hurt myself" in text and "Worried Child" in text
     assert env.policy.roles["dsl"].name in text and env.policy.roles["deputy_dsl"].name in text
-    assert "Step 0 of 2 reached" in text and "next, at" in text
+    assert "No step reached yet (2 steps)" in text and "next, at" in text
     assert "Not acknowledged yet" in text
     assert f'action="/alerts/{alert.alert_key}/ack"' in text
     assert f'href="/queue/{env.item_id("c06")}"' in text

@@ -349,3 +349,43 @@ def test_keyboard_only_sign_in_and_skip_link(live: Live, new_page: Any) -> None:
     assert focused == "Skip to main content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_dsl_opens_an_alert_page_and_acknowledges_it(live: Live, new_page: Any) -> None:
+    page = new_page()
+    sign_in(page, live, "dsl")
+    page.goto(f"{live.base}/alerts?status=all")
+    page.get_by_role("link", name="Open alert").first.click()
+    page.wait_for_load_state()
+    assert "/alerts/" in page.url
+    main = page.inner_text("main")
+    assert "Who was told" in main and "Escalation" in main and "Comments" in main
+    page.screenshot(path=str(SHOTS / "alert.png"), full_page=True)
+    if page.get_by_role("button", name="Acknowledge").count():
+        page.get_by_role("button", name="Acknowledge").click()
+        page.wait_for_load_state()
+        assert "Alert acknowledged" in page.inner_text("main")
+    assert "Acknowledged by" in page.inner_text("main")
+    assert page.dialogs == []
+
+
+def test_head_reads_the_digest_and_the_chair_the_termly_report(live: Live, new_page: Any) -> None:
+    page = new_page()
+    sign_in(page, live, "head")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Digest").click()
+    page.wait_for_load_state()
+    heading = page.locator(".digest h1")
+    assert heading.count() == 1
+    # The digest's inline styles are allowed on this page (and only styles: no scripts).
+    assert heading.evaluate("e => getComputedStyle(e).fontSize") == "22px"
+    assert page.locator(".digest img").first.evaluate("e => e.naturalWidth") > 0
+    page.screenshot(path=str(SHOTS / "digest-page.png"), full_page=True)
+    chair = new_page()
+    sign_in(chair, live, "chair")
+    chair.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
+    chair.wait_for_load_state()
+    chair.get_by_role("link", name="View").first.click()
+    chair.wait_for_load_state()
+    assert "report to governors" in chair.inner_text("body")
+    assert chair.locator("h1").evaluate("e => getComputedStyle(e).fontSize") == "24px"
+    chair.screenshot(path=str(SHOTS / "report.png"), full_page=True)
