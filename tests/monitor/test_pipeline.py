@@ -13,7 +13,7 @@ from connectors.fake import ScenarioConnector
 from connectors.scenarios import Scenario, demo_scenario_path
 from core.errors import AuthError, RateLimited
 from core.models import Category, Platform
-from monitor.pipeline import run_cycle
+from monitor.pipeline import CycleReport, run_cycle
 from storage.tables import (
     AlertRow,
     AuditEvent,
@@ -49,6 +49,22 @@ def _count(factory: sessionmaker[Session], table: type, **where: object) -> int:
         for key, value in where.items():
             stmt = stmt.where(getattr(table, key) == value)
         return int(session.scalar(stmt) or 0)
+
+
+def _cycle(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    connector: ScenarioConnector,
+    classifier: OracleClassifier,
+    source: str = "facebook",
+) -> CycleReport:
+    return run_cycle(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel(source),
+        connector=connector,
+        classifier=classifier,
+    )
 
 
 def _drain(
@@ -87,13 +103,7 @@ def test_cycle_stores_every_comment_once_and_moves_the_cursor(
     assert _count(factory, CommentRow) == expected
     assert _count(factory, VerdictRow) == expected
     # A second pass finds nothing new and changes nothing.
-    report = run_cycle(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=connector,
-        classifier=classifier,
-    )
+    report = _cycle(factory, policy, connector, classifier)
     assert (report.fetched, report.stored) == (0, 0)
     assert _count(factory, CommentRow) == expected
     with factory() as session:
@@ -232,21 +242,9 @@ def test_dead_token_pauses_the_source_and_tells_the_admin(
             "token expired", platform="facebook", code="190", fix="Run schoolwatch connect facebook"
         )
     )
-    report = run_cycle(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=fb,
-        classifier=classifier,
-    )
+    report = _cycle(factory, policy, fb, classifier)
     assert report.status == "paused"
-    again = run_cycle(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=fb,
-        classifier=classifier,
-    )
+    again = _cycle(factory, policy, fb, classifier)
     assert again.status == "paused" and again.fetched == 0
     _drain(factory, policy, yt, classifier, source="youtube")  # other sources keep running
     assert _count(factory, CommentRow, platform="youtube") == yt.comment_count()
@@ -265,21 +263,9 @@ def test_rate_limit_backs_off_and_then_resumes(
 ) -> None:
     connector = ScenarioConnector(scenario, Platform.YOUTUBE, policy.school.id)
     connector.fail_next(RateLimited("slow down", platform="youtube", retry_after=120))
-    first = run_cycle(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("youtube"),
-        connector=connector,
-        classifier=classifier,
-    )
+    first = _cycle(factory, policy, connector, classifier, "youtube")
     assert first.status == "retry"
-    skipped = run_cycle(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("youtube"),
-        connector=connector,
-        classifier=classifier,
-    )
+    skipped = _cycle(factory, policy, connector, classifier, "youtube")
     assert skipped.status == "skipped"
     with factory.begin() as session:
         session.get(ConnectorCursor, (policy.school.id, "youtube")).retry_after = None  # type: ignore[union-attr]
