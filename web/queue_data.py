@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.policy import SchoolPolicy
@@ -185,18 +185,40 @@ def _base(
     return stmt
 
 
+def referred_categories(role: str) -> list[str]:
+    """Categories ``role`` sees only as "Referred to the DSL"."""
+    return [c.value for c in Category if visibility(role, c.value) == REFERRED]
+
+
+def queue_order(role: str) -> list[Any]:
+    """ORDER BY for the queue: most severe, then newest.
+
+    Items the role sees only as referred come last, newest first, and their
+    severity plays no part: their place in the list must not reveal it.
+    """
+    referred = referred_categories(role)
+    if not referred:
+        return [QueueItem.severity.desc(), CommentRow.created_at.desc(), QueueItem.id.desc()]
+    is_referred = QueueItem.category.in_(referred)
+    return [
+        case((is_referred, 1), else_=0),
+        case((is_referred, 0), else_=QueueItem.severity).desc(),
+        CommentRow.created_at.desc(),
+        QueueItem.id.desc(),
+    ]
+
+
 def list_queue(
     session: Session, policy: SchoolPolicy, role: str, filters: Filters
 ) -> tuple[list[Row], int]:
-    """The queue lines ``role`` may see, most severe then newest first, and the total."""
+    """The queue lines ``role`` may see, most severe then newest first, and the total.
+
+    Lines the role sees only as "Referred to the DSL" come after the others, newest first.
+    """
     school_id = policy.school.id
     base = _base(school_id, role, filters, policy.tz)
     total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    stmt = (
-        base.order_by(QueueItem.severity.desc(), CommentRow.created_at.desc(), QueueItem.id.desc())
-        .offset((filters.page - 1) * PAGE)
-        .limit(PAGE)
-    )
+    stmt = base.order_by(*queue_order(role)).offset((filters.page - 1) * PAGE).limit(PAGE)
     pairs = list(session.execute(stmt))
     subjects: set[int] = set()
     if role == "headteacher":

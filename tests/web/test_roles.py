@@ -236,6 +236,10 @@ def test_referred_items_show_the_comms_lead_only_the_referral_and_the_time(env: 
             assert hidden not in block, hidden
     full = [b for b in blocks if "Referred to the DSL" not in b]
     assert full and all('class="badge sev"' in b and "Facebook" in b for b in full)
+    # Their place in the list does not reveal their severity: last, newest first.
+    assert blocks[-len(referred) :] == referred
+    times = [re.search(r'datetime="([^"]+)"', b).group(1) for b in referred]  # type: ignore[union-attr]
+    assert times == sorted(times, reverse=True)
     item = client.get(f"/queue/{env.item_id('c06')}").text.split('<main id="main"', 1)[1]
     assert "Referred to the DSL" in item and "<time" in item
     for hidden in ("badge", "critical", "Facebook", "On platform", "Status:", "hidden"):
