@@ -62,6 +62,7 @@ def test_ack_link_confirms_before_acknowledging(env: WebEnv) -> None:
     client = env.client()
     page = client.get(f"/ack/{token}")
     assert page.status_code == 200 and "Yes, I acknowledge" in page.text
+    assert f'href="/alerts/{alert.alert_key}"' in page.text  # the alert page, after sign-in
     assert _open_alert(env, "self_harm") is not None  # GET changed nothing
     done = client.post(f"/ack/{token}")
     assert done.status_code == 200 and "Acknowledged" in done.text
