@@ -84,6 +84,7 @@ class Sandbox:
         channel_id: str = "UChollybrookPrimary00000",
         moderated_subreddits: tuple[str, ...] = (),
         youtube_daily_quota: int = 10_000,
+        graph_hourly_budget: int = 4800,
         reddit_requests_per_window: int = 1000,
     ) -> None:
         self.credentials = credentials or SandboxCredentials()
@@ -102,6 +103,7 @@ class Sandbox:
             self.faults,
             access_token=c.page_token,
             app_secret=c.app_secret,
+            hourly_budget=graph_hourly_budget,
             on_change=self._fb_changed,
         )
         self.youtube = YouTubeApi(

@@ -142,7 +142,14 @@ class World:
     # ---- loading and changing --------------------------------------------------------
 
     def load(self, path: Path) -> None:
-        """Load a scenario file (format in ``docs/scenarios.md``)."""
+        """Load a scenario file (format in ``docs/scenarios.md``).
+
+        Raises:
+            ConfigError: The file breaks the format (every problem is named).
+        """
+        from connectors.scenarios import Scenario
+
+        Scenario.load(path)  # the shared validator: clear errors for a hand-written file
         data = json.loads(path.read_text(encoding="utf-8"))
         self.load_dict(data)
 
@@ -155,7 +162,9 @@ class World:
             self.description = str(data.get("description", ""))
             for sub in data.get("moderated_subreddits", ()):
                 self.moderated_subreddits.add(str(sub).lower())
-            posts = sorted(data.get("posts", ()), key=lambda p: parse_time(p["created_at"]))
+            posts = sorted(
+                data.get("posts", ()), key=lambda p: (parse_time(p["created_at"]), p["id"])
+            )
             for raw in posts:
                 self.add_post(
                     platform=raw["platform"],
@@ -168,8 +177,15 @@ class World:
                     author_name=raw.get("author_name", ""),
                 )
             pending = list(data.get("comments", ()))
-            pending.sort(key=lambda c: parse_time(c["created_at"]))
-            for raw in pending:
+            pending.sort(key=lambda c: (parse_time(c["created_at"]), c["id"]))
+            while pending:
+                raw = pending.pop(0)
+                parent = raw.get("parent_id")
+                if parent and (raw["platform"], parent) not in self.sid_map:
+                    if not any(c["id"] == parent for c in pending):
+                        raise ValueError(f"comment {raw['id']}: parent {parent} not found")
+                    pending.append(raw)  # same timestamp as its parent: load the parent first
+                    continue
                 self.add_comment(
                     platform=raw["platform"],
                     post_sid=raw["post_id"],

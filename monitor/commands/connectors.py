@@ -61,7 +61,7 @@ def sandbox(
     path = scenario or DEMO_SCENARIO
     try:
         box = Sandbox(path, port=port, moderated_subreddits=tuple(moderates or ())).start()
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, ConfigError) as exc:
         raise fail(f"could not start the sandbox: {exc}") from exc
     try:
         if webhook:

@@ -148,3 +148,29 @@ def test_late_comment_on_an_old_post_is_not_missed(sandbox: Sandbox, platform: s
     wanted = {top, reply} if platform != "reddit" else {f"t1_{top}", f"t1_{reply}"}
     assert wanted <= store.ids
     assert store.ids == expected_ids(sandbox, platform)
+
+
+@pytest.mark.parametrize("search_all", [False, True])
+def test_reddit_search_all_finds_mentions_in_other_subreddits(
+    sandbox: Sandbox, search_all: bool
+) -> None:
+    from config.policy import Channel
+    from connectors.polling import PollingConnector
+    from connectors.registry import build_connector
+    from tests.connectors.sandbox_support import SCHOOL, SUBREDDIT
+
+    elsewhere = sandbox.add_post(
+        "reddit", "rd-far", "Hollybrook School uniform swap", subreddit="UKParenting"
+    )
+    channel = Channel(
+        id="reddit",
+        platform="reddit",
+        name="Reddit",
+        subreddits=(SUBREDDIT,),
+        search_all=search_all,
+    )
+    connector = build_connector(channel, SCHOOL, sandbox.settings(page_size=50))
+    store = DictStore()
+    assert isinstance(connector, PollingConnector)
+    store.cycle(connector)
+    assert (f"t3_{elsewhere}" in store.ids) is search_all

@@ -129,3 +129,18 @@ def test_long_run_under_fault_ends_with_exactly_the_sandbox_comments(
         assert deleted
         assert not {d for d in store.ids if d.removeprefix("t1_") in deleted}
     assert store.ids == expected_ids(sandbox, platform)
+
+
+def test_facebook_backs_off_on_its_usage_headers() -> None:
+    box = make_sandbox(graph_hourly_budget=10)  # every Graph call uses 10% of the budget
+    try:
+        connector = make_connector("facebook", box)
+        with pytest.raises(RateLimited) as caught:
+            connector.fetch_since(None)
+        assert caught.value.code == "usage"
+        assert caught.value.retry_after is not None and caught.value.retry_after >= 60
+        assert connector.stats["usage_pauses"] >= 1  # slowed down first, from 75%
+        assert connector.stats["usage_stops"] == 1
+        assert box.graph.calls == 9  # stopped at 90%, before Facebook itself refuses
+    finally:
+        box.stop()
