@@ -257,6 +257,15 @@ class Sandbox:
             self._fb_changed("add", comment)
         return comment.pid
 
+    def edit_comment(self, platform: str, external_id: str, text: str) -> None:
+        """Change a comment's text as its author would (Facebook subscribers get ``edited``)."""
+        with self.world.lock:
+            comment = self.world.comments[self._pid(platform, external_id)]
+            comment.text = text
+            comment.history.append("edit")
+        if platform == "facebook":
+            self._fb_changed("edited", comment)
+
     def delete_comment(self, platform: str, external_id: str) -> None:
         """Delete a comment as its author would (Facebook subscribers get ``remove``)."""
         comment = self.world.delete(self._pid(platform, external_id))

@@ -156,6 +156,13 @@ def test_events_flow_into_the_same_batches_as_polling(world: tuple[Sandbox, _Rec
     old = sorted(sandbox.comment_ids("facebook"))[0]
     sandbox.delete_comment("facebook", old)
     assert [(e.verb, e.comment_id) for e in receiver.events] == [("add", new), ("remove", old)]
+    edited = sorted(sandbox.comment_ids("facebook"))[1]
+    sandbox.edit_comment("facebook", edited, "Edited: all sorted now, thanks")
+    (edit_event,) = receiver.events[2:]
+    assert edit_event.verb == "edited"
+    edit_batch = fb.batch_from_events([edit_event])
+    assert [c.text for c in edit_batch.comments] == ["Edited: all sorted now, thanks"]
+    del receiver.events[2:]
     batch = fb.batch_from_events(receiver.events)
     assert batch.cursor is None  # webhooks never move the polling cursor
     assert [c.external_id for c in batch.comments] == [new]
@@ -169,6 +176,7 @@ def test_events_flow_into_the_same_batches_as_polling(world: tuple[Sandbox, _Rec
     assert sandbox.webhooks.deliveries == [
         (receiver.url, "add", 200),
         (receiver.url, "remove", 200),
+        (receiver.url, "edited", 200),
     ]
 
 
