@@ -86,30 +86,34 @@ def scenario(backlog: int, rng: random.Random) -> dict[str, Any]:
     comments: list[dict[str, Any]] = []
     for platform, share, count in PLATFORM_SHARE:
         for p in range(count):
-            posts.append(
-                {
-                    "platform": platform,
-                    "id": f"{platform}-p{p}",
-                    "title": f"Hollybrook Primary School news {p}",
-                    "text": "This week at Hollybrook Primary School",
-                    "created_at": (START + timedelta(hours=p)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "privacy": "unlisted",
-                    "subreddit": "Ashcombe",
-                }
-            )
+            post: dict[str, Any] = {
+                "platform": platform,
+                "id": f"{platform}-p{p}",
+                "title": f"Hollybrook Primary School news {p}",
+                "text": "This week at Hollybrook Primary School",
+                "created_at": (START + timedelta(hours=p)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "author_name": "Hollybrook Primary School",
+            }
+            if platform == "youtube":
+                post["privacy"] = "unlisted"
+            if platform == "reddit":
+                post["subreddit"] = "Ashcombe"
+            posts.append(post)
         n_platform = int(backlog * share)
-        span = timedelta(days=19).total_seconds()
+        span = timedelta(days=18).total_seconds()
         for n in range(n_platform):
-            when = START + timedelta(days=1, seconds=span * n / max(1, n_platform))
+            when = START + timedelta(days=2, seconds=span * n / max(1, n_platform))
             comments.append(
                 {
                     "platform": platform,
                     "id": f"{platform}-c{n}",
                     "post_id": f"{platform}-p{n % count}",
+                    "parent_id": None,
                     "author_id": f"u{rng.randrange(5000)}",
                     "author_name": f"Parent {rng.randrange(5000)}",
                     "text": pick_text(rng, pools),
                     "created_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "expected": "benign",  # the benchmark classifies for real
                 }
             )
     return {"scenario_version": 1, "school_id": "hollybrook", "posts": posts, "comments": comments}

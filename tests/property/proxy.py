@@ -40,17 +40,19 @@ def small_scenario() -> dict[str, Any]:
     for platform, prefix in (("facebook", "fb"), ("youtube", "yt"), ("reddit", "rd")):
         for i in range(2):
             post = f"{prefix}-p{i}"
-            posts.append(
-                {
-                    "platform": platform,
-                    "id": post,
-                    "title": f"Hollybrook School news {i}",
-                    "text": "What do people think?",
-                    "created_at": at(i * 100),
-                    "privacy": "unlisted",
-                    "subreddit": SUBREDDIT,
-                }
-            )
+            raw: dict[str, Any] = {
+                "platform": platform,
+                "id": post,
+                "title": f"Hollybrook School news {i}",
+                "text": "What do people think?",
+                "created_at": at(i * 100),
+                "author_name": "Hollybrook Primary School",
+            }
+            if platform == "youtube":
+                raw["privacy"] = "unlisted"
+            if platform == "reddit":
+                raw["subreddit"] = SUBREDDIT
+            posts.append(raw)
             for j in range(3):
                 cid = f"{post}-c{j}"
                 comments.append(
