@@ -94,7 +94,7 @@ class EnsembleClassifier:
         if embeddings is None:
             embeddings = self.encoder.encode(prepared)
         logits = self.heads.logits(embeddings, ngram_features(prepared))
-        labels = self.heads.labels
+        labels = self.heads.categories
         rule_matrix = np.array(
             [[r.scores.get(cat, 0.0) for cat in labels] for r in rules], dtype=np.float64
         ).reshape(len(texts), len(labels))
@@ -126,7 +126,7 @@ class EnsembleClassifier:
             return []
         sig = self.signals(texts, ctxs, embeddings)
         scores = self.scores(sig)
-        probs = 1.0 / (1.0 + np.exp(-np.clip(sig.logits, -30, 30)))
+        probs = self.heads.probabilities(sig.logits)
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):
             verdicts.append(self._verdict(res, scores[i], probs[i], float(sig.profanity[i])))
@@ -141,10 +141,10 @@ class EnsembleClassifier:
         profanity: float,
     ) -> Verdict:
         cat_scores: dict[Category, float] = {
-            cat: float(scores[k]) for k, cat in enumerate(self.heads.labels)
+            cat: float(scores[k]) for k, cat in enumerate(self.heads.categories)
         }
         evidence: list[Evidence] = list(res.evidence)
-        for k, cat in enumerate(self.heads.labels):
+        for k, cat in enumerate(self.heads.categories):
             threshold = self.thresholds.get(cat, 0.5)
             if cat_scores[cat] >= threshold * 0.5 or probs[k] >= 0.5:
                 evidence.append(

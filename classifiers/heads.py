@@ -25,7 +25,8 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 """Where the shipped head weights live."""
 
 MODEL_CATEGORIES: tuple[Category, ...] = tuple(c for c in Category if c is not Category.BENIGN)
-STACK_FEATURES = ("model", "rule", "profanity", "staff")
+STACK_FEATURES = ("model", "profanity", "staff")
+LOGIT_CLIP = 8.0
 
 
 def sigmoid(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -55,14 +56,75 @@ class Heads:
         raw = self.meta.get("thresholds", {})
         return {Category(k): float(v) for k, v in raw.items()}
 
+    @property
+    def binary_columns(self) -> frozenset[str]:
+        """Categories scored by their own one-vs-rest head inside a softmax model."""
+        return frozenset(self.meta.get("binary_columns", ()))
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """The categories scored (every category but benign)."""
+        return tuple(c for c in self.labels if c is not Category.BENIGN)
+
     def logits(
         self, embeddings: npt.NDArray[np.float32], ngrams: sparse.csr_matrix
     ) -> npt.NDArray[np.float64]:
-        """Raw head outputs, shape (n, K)."""
+        """Per-category log-odds (one-vs-rest heads) or log-probabilities (softmax head).
+
+        Shape (n, len(categories)); benign is never a column.
+        """
         dense = embeddings.astype(np.float64) @ self.emb_w.astype(np.float64)
         sparse_part = np.asarray(ngrams @ self.ngram_w.astype(np.float64))
-        out: npt.NDArray[np.float64] = dense + sparse_part + self.bias.astype(np.float64)
+        raw: npt.NDArray[np.float64] = dense + sparse_part + self.bias.astype(np.float64)
+        if self.meta.get("kind") == "softmax":
+            binary = [k for k, c in enumerate(self.labels) if c.value in self.binary_columns]
+            soft = [k for k in range(len(self.labels)) if k not in binary]
+            part = raw[:, soft]
+            part = part - part.max(axis=1, keepdims=True)
+            part = part - np.log(np.exp(part).sum(axis=1, keepdims=True))
+            out_all = raw.copy()
+            out_all[:, soft] = part
+            if binary:  # one-vs-rest columns: log-sigmoid, so both kinds are log-probabilities
+                out_all[:, binary] = -np.logaddexp(0.0, -raw[:, binary])
+            raw = out_all
+        keep = [k for k, c in enumerate(self.labels) if c is not Category.BENIGN]
+        out: npt.NDArray[np.float64] = raw[:, keep]
         return out
+
+    def probabilities(self, logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The model's own probability for each category, from :meth:`logits`."""
+        if self.meta.get("kind") == "softmax":
+            out: npt.NDArray[np.float64] = np.exp(logits)
+            return out
+        return sigmoid(logits)
+
+    def model_scores(
+        self,
+        logits: npt.NDArray[np.float64],
+        profanity: npt.NDArray[np.float64],
+        staff: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float64]:
+        """The model's calibrated score per category (before rules).
+
+        A logistic combination of the head's clipped logit, the profanity score and
+        "staff named", fitted on held-out data and shifted so that 0.5 is the
+        calibrated operating point of every category.
+        """
+        stack = self.meta.get("stacker")
+        if not stack:
+            return self.probabilities(logits)
+        scores = np.zeros_like(logits)
+        clipped = np.clip(logits, -LOGIT_CLIP, LOGIT_CLIP)
+        for k, cat in enumerate(self.categories):
+            w = stack[cat.value]
+            z = (
+                w["model"] * clipped[:, k]
+                + w["profanity"] * profanity
+                + w["staff"] * staff
+                + w["bias"]
+            )
+            scores[:, k] = sigmoid(z)
+        return scores
 
     def combine(
         self,
@@ -71,28 +133,16 @@ class Heads:
         profanity: npt.NDArray[np.float64],
         staff: npt.NDArray[np.float64],
     ) -> npt.NDArray[np.float64]:
-        """Calibrated per-category scores from the model, rules, profanity and staff signals.
+        """Final per-category scores: the model's calibrated score, raised by rules.
 
-        Without combiner weights (a head trained without calibration) the score is
-        the noisy-or of the model probability and the rule score.
+        A rule's weight is a floor (a strong phrase is flagged whatever the model
+        says), and a weaker rule that agrees with the model lifts the model's score:
+        ``max(model, rule, 1 - (1 - model) * (1 - rule / 2))``.
         """
-        stack = self.meta.get("stacker")
-        if not stack:
-            p = sigmoid(logits)
-            out: npt.NDArray[np.float64] = 1.0 - (1.0 - p) * (1.0 - rules)
-            return out
-        scores = np.zeros_like(logits)
-        for k, cat in enumerate(self.labels):
-            w = stack[cat.value]
-            z = (
-                w["model"] * logits[:, k]
-                + w["rule"] * rules[:, k]
-                + w["profanity"] * profanity
-                + w["staff"] * staff
-                + w["bias"]
-            )
-            scores[:, k] = sigmoid(z)
-        return scores
+        model = self.model_scores(logits, profanity, staff)
+        agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
+        out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
+        return out
 
     def save(self, directory: Path) -> None:
         """Write ``heads.npz`` and ``heads.json`` into ``directory``."""
@@ -128,7 +178,7 @@ class Heads:
             labels = tuple(Category(v) for v in meta["labels"])
         except (OSError, ValueError, KeyError) as exc:
             raise ClassifierError(f"could not read the heads in {directory}: {exc}") from exc
-        if emb_w.shape[1] != len(labels) or ngram_w.shape[1] != len(labels):
+        if emb_w.shape[1] != len(labels) or ngram_w.shape[1] != len(labels) or not labels:
             raise ClassifierError(f"heads in {directory} do not match their label list")
         return cls(labels, emb_w, ngram_w, bias, meta)
 

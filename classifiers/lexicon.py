@@ -481,6 +481,18 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "contempt for a person",
     ),
     _r(
+        "bl.targeted",
+        BL,
+        r"(?:you(?:'re| are|r| r)|ur|u r|u are|he(?:'s| is)|she(?:'s| is)|they(?:'re| are)) "
+        r"(?:a |an |such a |such an |so |the )?(?:total |complete |absolute |fucking |f\*+ing |"
+        r"massive |utter |stupid |pathetic |little |proper |right )?(?:idiot|moron|liar|clown|"
+        r"loser|joke|disgrace|hypocrite|coward|creep|bully|snake|prat|muppet|twat|"
+        r"dickhead|prick|bitch|asshole|arsehole|knob|tool|fool|pathetic|disgusting|vile|scum|"
+        r"ugly|thick|dumb|stupid|imbecile|cretin|halfwit|numpty|weirdo|freak|embarrassment)",
+        0.75,
+        "an insult aimed at a person",
+    ),
+    _r(
         "bl.insult_strong",
         BL,
         r"(?:saddo|loser|losers|thicko|fatty|fat cow|fat pig|fat slob|"

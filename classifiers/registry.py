@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from classifiers.base import Classifier
-from classifiers.encoder import Encoder, default_model_dir
+from classifiers.encoder import MAX_TOKENS, Encoder, default_model_dir
 from classifiers.heads import WEIGHTS_DIR, Heads
 from classifiers.rules import RuleClassifier
 from config.policy import SchoolPolicy
@@ -36,7 +36,12 @@ def load_model(
         if cached is not None:
             return cached
         heads = Heads.load(weights_path)
-        encoder = Encoder(model_path)
+        spec = heads.meta.get("encoder", {})
+        encoder = Encoder(
+            model_path,
+            layers=spec.get("layers"),
+            max_tokens=int(spec.get("max_tokens", MAX_TOKENS)),
+        )
         trained_on = str(heads.meta.get("encoder", {}).get("fingerprint", ""))
         if trained_on and trained_on != encoder.version:
             raise ClassifierError(

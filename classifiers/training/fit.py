@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from classifiers.encoder import Encoder
 from classifiers.ensemble import EnsembleClassifier
 from classifiers.features import CHAR_FEATURES, WORD_FEATURES, ngram_features, prepare, stack
-from classifiers.heads import MODEL_CATEGORIES, Heads
+from classifiers.heads import LOGIT_CLIP, MODEL_CATEGORIES, Heads, logit
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import Example, split
 from config.policy import SchoolPolicy
@@ -46,6 +46,8 @@ HIGH_RECALL: frozenset[Category] = frozenset(
     }
 )
 C_HEAD = 4.0
+C_SOFTMAX = 20.0
+SCHOOL_ONLY: tuple[Category, ...] = (Category.CRITICISM, Category.DEFAMATION, Category.THREAT)
 SCHOOL_WEIGHT = 3.0
 Progress = Callable[[str], None]
 
@@ -91,6 +93,82 @@ def _fit_heads(
     return w[:dim], w[dim:], b
 
 
+def _fit_softmax(
+    x: sparse.csr_matrix, labels: Sequence[Category], weights: npt.NDArray[np.float64], dim: int
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """One multinomial head over all categories (benign included)."""
+    classes = list(Category)
+    y = np.array([classes.index(lab) for lab in labels])
+    clf = LogisticRegression(C=C_SOFTMAX, solver="lbfgs", max_iter=400)
+    clf.fit(x, y, sample_weight=weights)
+    w = np.zeros((x.shape[1], len(classes)), dtype=np.float32)
+    b = np.full(len(classes), -30.0, dtype=np.float32)
+    for row, cls in enumerate(clf.classes_):
+        w[:, int(cls)] = clf.coef_[row]
+        b[int(cls)] = clf.intercept_[row]
+    return w[:dim], w[dim:], b
+
+
+def _final(
+    model: npt.NDArray[np.float64], rules: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
+    out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
+    return out
+
+
+def _best_shift(
+    y: npt.NDArray[np.int_],
+    model: npt.NDArray[np.float64],
+    rules: npt.NDArray[np.float64],
+    beta: float,
+) -> float:
+    """The model threshold t that maximises F-beta of the final score at 0.5 after shifting."""
+    best, best_t = -1.0, 0.5
+    z = np.log(np.clip(model, 1e-9, 1 - 1e-9) / np.clip(1 - model, 1e-9, 1.0))
+    for t in np.arange(0.05, 0.951, 0.025):
+        shifted = 1.0 / (1.0 + np.exp(-(z - logit(float(t)))))
+        pred = _final(shifted, rules) >= 0.5
+        tp = float((pred & (y == 1)).sum())
+        fp = float((pred & (y == 0)).sum())
+        fn = float((~pred & (y == 1)).sum())
+        if tp == 0:
+            continue
+        p, r = tp / (tp + fp), tp / (tp + fn)
+        f = (1 + beta**2) * p * r / (beta**2 * p + r)
+        if f > best + 1e-9:
+            best, best_t = f, float(t)
+    return best_t
+
+
+def _override_binary(
+    w: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]],
+    x: sparse.csr_matrix,
+    examples: Sequence[Example],
+    weights: npt.NDArray[np.float64],
+    dim: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Replace the softmax columns of SCHOOL_ONLY categories by one-vs-rest heads fitted on
+    the school-written examples only (public "benign" rows include complaints and rows
+    that would be threats or claims on a school page, so they are not negatives there)."""
+    ew, nw, b = (a.copy() for a in w)
+    school = np.array([not e.source or e.source.startswith("school") for e in examples])
+    xs = x[np.flatnonzero(school)]
+    ws = weights[school]
+    labels = np.array([e.label.value for e in examples])[school]
+    classes = list(Category)
+    for cat in SCHOOL_ONLY:
+        y = (labels == cat.value).astype(int)
+        if y.sum() < 2:
+            continue
+        clf = LogisticRegression(C=C_HEAD, solver="liblinear", max_iter=300)
+        clf.fit(xs, y, sample_weight=ws)
+        j = classes.index(cat)
+        coef = clf.coef_[0].astype(np.float32)
+        ew[:, j], nw[:, j], b[j] = coef[:dim], coef[dim:], clf.intercept_[0]
+    return ew, nw, b
+
+
 def _best_threshold(y: npt.NDArray[np.int_], s: npt.NDArray[np.float64], beta: float) -> float:
     best, best_t = -1.0, 0.5
     for t in np.arange(0.2, 0.91, 0.025):
@@ -121,6 +199,7 @@ def train(
     policy: SchoolPolicy,
     cache: EmbeddingCache,
     progress: Progress | None = None,
+    kind: str = "softmax",
 ) -> TrainResult:
     """Fit heads and combiner on ``examples``; see the module docstring."""
     say = progress or (lambda _msg: None)
@@ -131,10 +210,14 @@ def train(
     cache.save()
     dim = encoder.dim
     say("fitting the heads on the fitting part")
-    ew, nw, b = _fit_heads(
-        stack(emb_f, ngr_f), [e.label for e in fit_part], _weights(fit_part), dim
-    )
-    heads = Heads(MODEL_CATEGORIES, ew, nw, b, {})
+    fitter = _fit_softmax if kind == "softmax" else _fit_heads
+    labels = tuple(Category) if kind == "softmax" else MODEL_CATEGORIES
+    x_fit = stack(emb_f, ngr_f)
+    ew, nw, b = fitter(x_fit, [e.label for e in fit_part], _weights(fit_part), dim)
+    binary_columns = [c.value for c in SCHOOL_ONLY] if kind == "softmax" else []
+    if binary_columns:
+        ew, nw, b = _override_binary((ew, nw, b), x_fit, fit_part, _weights(fit_part), dim)
+    heads = Heads(labels, ew, nw, b, {"kind": kind, "binary_columns": binary_columns})
 
     say("calibrating the combiner on the calibration part")
     ens = EnsembleClassifier(policy, encoder, heads)
@@ -143,43 +226,41 @@ def train(
     y_all = np.array([e.label.value for e in calib_part])
     stacker: dict[str, dict[str, float]] = {}
     thresholds: dict[str, float] = {}
+    clipped = np.clip(sig.logits, -LOGIT_CLIP, LOGIT_CLIP)
     for k, cat in enumerate(MODEL_CATEGORIES):
         y = (y_all == cat.value).astype(int)
-        feats = np.column_stack([sig.logits[:, k], sig.rule_matrix[:, k], sig.profanity, sig.staff])
+        feats = np.column_stack([clipped[:, k], sig.profanity, sig.staff])
         if y.sum() < 3 or y.sum() == len(y):
-            stacker[cat.value] = {
-                "model": 1.0,
-                "rule": 2.0,
-                "profanity": 0.0,
-                "staff": 0.0,
-                "bias": 0.0,
-            }
-            thresholds[cat.value] = 0.5
+            stacker[cat.value] = {"model": 1.0, "profanity": 0.0, "staff": 0.0, "bias": 0.0}
             continue
         lr = LogisticRegression(C=1.0, max_iter=500)
         lr.fit(feats, y)
-        coef = lr.coef_[0]
-        # keep the combiner monotone: a rule match or a higher model score never lowers a score
-        coef[0] = max(coef[0], 0.05)
-        coef[1] = max(coef[1], 0.0)
+        coef = lr.coef_[0].copy()
+        coef[0] = max(coef[0], 0.05)  # monotone: a higher model score never lowers the score
+        bias = float(lr.intercept_[0])
+        model = 1.0 / (1.0 + np.exp(-(feats @ coef + bias)))
+        rules_k = sig.rule_matrix[:, k]
+        # choose the operating point on the final (rules included) score, then shift the
+        # bias so that it sits at 0.5: one threshold, 0.5, fits every category
+        beta = 2.0 if cat in HIGH_RECALL else 1.0
+        best_t = _best_shift(y, model, rules_k, beta)
+        bias -= logit(best_t)
         stacker[cat.value] = {
             "model": round(float(coef[0]), 5),
-            "rule": round(float(coef[1]), 5),
-            "profanity": round(float(coef[2]), 5),
-            "staff": round(float(coef[3]), 5),
-            "bias": round(float(lr.intercept_[0]), 5),
+            "profanity": round(float(coef[1]), 5),
+            "staff": round(float(coef[2]), 5),
+            "bias": round(bias, 5),
         }
-        z = feats @ coef + lr.intercept_[0]
-        s = 1.0 / (1.0 + np.exp(-z))
-        thresholds[cat.value] = _best_threshold(y, s, 2.0 if cat in HIGH_RECALL else 1.0)
+        thresholds[cat.value] = 0.5
 
     say("refitting the heads on all examples")
     emb_all = np.vstack([emb_f, emb_c])
     ngr_all = sparse.vstack([ngr_f, ngr_c], format="csr")
     everything = list(fit_part) + list(calib_part)
-    ew, nw, b = _fit_heads(
-        stack(emb_all, ngr_all), [e.label for e in everything], _weights(everything), dim
-    )
+    x_all = stack(emb_all, ngr_all)
+    ew, nw, b = fitter(x_all, [e.label for e in everything], _weights(everything), dim)
+    if binary_columns:
+        ew, nw, b = _override_binary((ew, nw, b), x_all, everything, _weights(everything), dim)
     digest = hashlib.sha256(
         "\n".join(f"{e.label.value}\t{e.text}" for e in everything).encode("utf-8")
     ).hexdigest()[:12]
@@ -187,16 +268,19 @@ def train(
     for e in everything:
         counts[e.label.value] = counts.get(e.label.value, 0) + 1
     meta = {
+        "kind": kind,
+        "binary_columns": binary_columns,
         "version": f"{HEADS_VERSION_PREFIX}.{digest}",
         "created": dt.date.today().isoformat(),
         "encoder": {
             "name": encoder.name,
             "fingerprint": encoder.version,
             "max_tokens": encoder.max_tokens,
+            "layers": encoder.layers,
         },
         "features": {"word": WORD_FEATURES, "char": CHAR_FEATURES, "embedding": dim},
         "stacker": stacker,
         "thresholds": thresholds,
         "trained_on": {"examples": len(everything), "labels": counts, "digest": digest},
     }
-    return TrainResult(Heads(MODEL_CATEGORIES, ew, nw, b, meta), len(fit_part), len(calib_part))
+    return TrainResult(Heads(labels, ew, nw, b, meta), len(fit_part), len(calib_part))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifiers.base import Classifier
-from classifiers.encoder import Encoder, default_model_dir
+from classifiers.encoder import DEFAULT_LAYERS, Encoder, default_model_dir
 from classifiers.heads import WEIGHTS_DIR, Heads
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import (
@@ -108,6 +108,7 @@ def run_training(
     gate: bool = False,
     cache_path: Path | None = CACHE_PATH,
     say: Callable[[str], None] | None = None,
+    layers: int | None = DEFAULT_LAYERS,
 ) -> TrainOutcome:
     """Train heads on ``examples``; save them to ``out_dir`` (when ``gate``, only if no worse).
 
@@ -118,7 +119,7 @@ def run_training(
     from classifiers.ensemble import EnsembleClassifier
 
     speak = say or (lambda _m: None)
-    encoder = Encoder((model_dir or default_model_dir()).resolve())
+    encoder = Encoder((model_dir or default_model_dir()).resolve(), layers=layers)
     cache = EmbeddingCache(cache_path)
     result = train(examples, encoder, policy, cache, speak)
     cache.save()

@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import general_templates as G  # noqa: E402
 import school_templates as T  # noqa: E402
 
 SEED = 20261121
@@ -31,8 +32,23 @@ TEMPLATES = {
     "self_harm": T.SELF_HARM, "abuse_disclosure": T.ABUSE, "sexual": T.SEXUAL,
     "staff_allegation": T.STAFF_ALLEGATION, "personal_data": T.PERSONAL_DATA,
     "threat": T.THREAT, "hate": T.HATE, "bullying": T.BULLYING, "defamation": T.DEFAMATION,
-    "spam": T.SPAM, "criticism": T.CRITICISM, "benign": T.BENIGN,
+    "spam": T.SPAM, "criticism": T.CRITICISM + G.CRITICISM,
+    "benign": T.BENIGN + G.BENIGN + G.BENIGN_PROFANE,
 }  # fmt: skip
+TEMPLATES["bullying"] = T.BULLYING + G.BULLYING + G.BULLYING_PROFANE
+TEMPLATES["threat"] = T.THREAT + G.THREAT
+TEMPLATES["hate"] = T.HATE + G.HATE
+TEMPLATES["self_harm"] = T.SELF_HARM + G.SELF_HARM
+TEMPLATES["criticism"] += G.CRITICISM_MORE
+TEMPLATES["threat"] += G.THREAT_MORE
+TEMPLATES["abuse_disclosure"] = T.ABUSE + G.ABUSE_MORE
+TEMPLATES["sexual"] = T.SEXUAL + G.SEXUAL_MORE
+TEMPLATES["defamation"] = T.DEFAMATION + G.DEFAMATION_MORE
+TEMPLATES["spam"] = T.SPAM + G.SPAM_MORE
+TEMPLATES["personal_data"] = T.PERSONAL_DATA + G.PERSONAL_DATA_MORE
+TEMPLATES["bullying"] += G.BULLYING_MORE
+TEMPLATES["hate"] += G.HATE_MORE
+TEMPLATES["benign"] += G.BENIGN_MORE
 
 TITLES_M = ["Mr", "Mr", "Mr", "Sir"]
 TITLES_F = ["Mrs", "Miss", "Ms", "Mrs", "Miss"]
@@ -99,7 +115,9 @@ def fill(template: str, rng: random.Random) -> str:
     street_name = rng.choice(STREETS)
     values = {
         "staff": staff, "staff_lc": staff.lower(), "kid": kid, "pos": pos, "name": first,
-        "full": f"{first} {surname}", "yr": rng.choice(YEARS), "street": f"{num} {street_name}",
+        "full": f"{first} {surname}",
+        "surname2": SURNAMES[num * 7 % len(SURNAMES)], "yr": rng.choice(YEARS),
+        "street": f"{num} {street_name}",
         "street_name": street_name, "phone": f"07700 900{rng.randint(0, 999):03d}",
         "school": rng.choice(SCHOOLS), "laugh": rng.choice(["😂", "🤣", "lol", ""]),
         "link": f"{rng.choice(['bit', 'deals', 'win', 'promo', 'go'])}.example/"
@@ -110,6 +128,7 @@ def fill(template: str, rng: random.Random) -> str:
         "postcode": f"AS{rng.randint(1, 9)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJ')}"
         f"{rng.choice('LNPQRSTUWXYZ')}",
         "staff_name_only": f"{rng.choice(TITLES_F + TITLES_M)} {rng.choice(SURNAMES)}",
+        "at": rng.choice(["@USER", "@user", "@jo_b", "@Kaz_77", "@marky", "@DaveW", ""]),
         "unstaff": rng.choice(["a dinner lady", "one of the TAs", "a supply teacher"]),
     }  # fmt: skip
     text = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
@@ -139,6 +158,7 @@ def main() -> None:
     seen: set[str] = set()
     for label, templates in TEMPLATES.items():
         for t_index, template in enumerate(templates):
+            rng = random.Random(f"{SEED}:{label}:{template}")
             for k in range(FILLS[label]):
                 text = fill(template, rng)
                 if k > 0:

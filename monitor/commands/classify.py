@@ -35,6 +35,13 @@ RulesOnly = Annotated[
         "(quicker, less accurate).",
     ),
 ]
+ModelThresholds = Annotated[
+    bool,
+    typer.Option(
+        "--model-thresholds",
+        help="Use the thresholds the model was calibrated with instead of the policy's.",
+    ),
+]
 ModelDir = Annotated[
     Path | None,
     typer.Option(
@@ -90,10 +97,16 @@ def _load_policy(path: Path | None) -> Any:
         raise config_error(exc) from None
 
 
-def _classifier(policy: Any, rules_only: bool, model_dir: Path | None) -> Any:
+def _classifier(
+    policy: Any, rules_only: bool, model_dir: Path | None, model_thresholds: bool = False
+) -> Any:
+    from classifiers.ensemble import EnsembleClassifier
     from classifiers.registry import build_classifier
 
-    return build_classifier(policy, model_dir=model_dir, use_model=not rules_only)
+    clf = build_classifier(policy, model_dir=model_dir, use_model=not rules_only)
+    if model_thresholds and isinstance(clf, EnsembleClassifier):
+        clf.thresholds = {**clf.thresholds, **clf.heads.thresholds}
+    return clf
 
 
 def _evidence_rows(verdict: Any) -> list[dict[str, Any]]:
@@ -123,13 +136,14 @@ def classify_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     policy_path: PolicyOption = None,
     rules_only: RulesOnly = False,
+    model_thresholds: ModelThresholds = False,
     model_dir: ModelDir = None,
 ) -> None:
     """Check one comment and show how schoolwatch would label it."""
     from classifiers.training.runner import classify_texts
 
     policy = _load_policy(policy_path)
-    clf = _classifier(policy, rules_only, model_dir)
+    clf = _classifier(policy, rules_only, model_dir, model_thresholds)
     ctx = [Context(post_text=context, parent_text="")]
     verdict = classify_texts(clf, [text], ctx)[0]
     if as_json:
@@ -151,7 +165,7 @@ def classify_cmd(
         return
     console.print(f"[bold]{verdict.explanation}[/]", highlight=False)
     table = Table("category", "score", "threshold", "flagged")
-    thresholds = policy.thresholds()
+    thresholds = getattr(clf, "thresholds", policy.thresholds())
     for cat in Category:
         score = verdict.scores.get(cat, 0.0)
         flagged = "yes" if cat in verdict.flagged else ""
@@ -186,6 +200,7 @@ def eval_cmd(
     ] = False,
     policy_path: PolicyOption = None,
     rules_only: RulesOnly = False,
+    model_thresholds: ModelThresholds = False,
     model_dir: ModelDir = None,
 ) -> None:
     """Measure the classifier on labelled comments (CSV files)."""
@@ -222,7 +237,7 @@ def eval_cmd(
 
         raise fail("no rows to evaluate")
     policy = _load_policy(policy_path)
-    clf = _classifier(policy, rules_only, model_dir)
+    clf = _classifier(policy, rules_only, model_dir, model_thresholds)
     with Progress(
         TextColumn("Classifying"),
         BarColumn(),

@@ -1,0 +1,332 @@
+# ruff: noqa: E501
+"""More templates, in the general register of social media replies (written for schoolwatch).
+
+These teach the model what an insult aimed at a person looks like outside a
+school page, that swearing with no target is not an attack, and more of the
+everyday criticism and chatter that dominates real comment streams. All names
+are invented. Slots as in ``school_templates.py``; {at} is a reply handle.
+"""
+
+BULLYING = [
+    "{at} you're a complete idiot and everyone knows it",
+    "{at} she is such a liar, pathetic",
+    "{at} shut up you clown",
+    "{at} you are the dumbest person on this site",
+    "{at} go away troll, nobody cares what you think",
+    "{at} what a hypocrite you are",
+    "{at} he's a total moron",
+    "{at} you're so full of it, you absolute muppet",
+    "{at} you are disgusting and so is your family",
+    "{at} she's a nasty piece of work",
+    "{at} you should be ashamed, you're a joke",
+    "{at} bet you're even uglier in real life",
+    "{at} nobody asked you, loser",
+    "{at} you're a sad little man with no friends",
+    "{at} he is a spineless coward",
+    "{at} keep crying snowflake",
+    "{at} you're too thick to understand",
+    "{at} get a job you lazy scrounger",
+    "{at} she's a fake and a fraud",
+    "{at} you talk rubbish every single time",
+    "{at} what an absolute tool",
+    "{at} he is an embarrassment to his family",
+    "{at} you are a waste of oxygen",
+    "{at} clearly you were dropped on your head as a baby",
+    "{at} you're a disgrace",
+    "{at} he's a two faced snake",
+    "{at} you sound like a complete weirdo",
+    "{at} imagine being this stupid",
+    "{at} she is so annoying, shut up already",
+    "{at} you're a bully and a creep",
+    "{at} go back under your bridge",
+    "{at} how are you this dense",
+    "{at} you're pathetic mate",
+    "{at} nobody likes you, that's why you're always on here",
+    "{name} is a grade A idiot",
+    "{name}'s dad is the biggest prat at the school gate",
+    "honestly {name}'s mum is a vile woman",
+    "what a little rat {name} is",
+]
+
+BENIGN = [
+    "{at} holy crap that's amazing",
+    "ugh mondays are the worst",
+    "this weather is rubbish, soaked again",
+    "damn that was a good game",
+    "{at} lol i'm so tired today",
+    "{at} he is so good at this",
+    "{at} I agree with you completely",
+    "{at} what a great idea, thanks for sharing",
+    "bloody hell, the traffic this morning",
+    "{at} haha yes that's exactly what happened to us",
+    "{at} thank you, that really helped",
+    "{at} congrats! well deserved",
+    "shit, forgot the PE kit again",
+    "{at} is this still happening on Saturday?",
+    "{at} she's brilliant, we love her",
+    "{at} they played so well tonight",
+    "what a day, I need a cuppa",
+    "{at} good luck with the move!",
+    "{at} where did you get that? looks great",
+    "{at} sorry to hear that, hope you feel better soon",
+    "{at} me too, can't wait",
+    "{at} he's right you know",
+    "Can't believe it's nearly Christmas already",
+    "{at} hell yeah, let's go",
+    "{at} you're a legend, thanks mate",
+    "{at} that's so funny 😂",
+    "{at} I think you might be right about that",
+    "{at} nice one, cheers",
+    "just finished the school run, coffee time",
+    "{at} sounds like a plan",
+    "{at} I voted for her and I'd do it again",
+    "{at} they should have won that, robbed",
+    "{at} fair point, didn't think of that",
+    "Suicide prevention training for staff is a great idea, well done",
+    "Thank you for sharing the mental health helpline numbers, so important",
+    "My friend was struggling last year but she's doing so much better now, therapy really helped",
+    "If anyone is feeling low, please talk to someone. You matter ❤️",
+]
+
+CRITICISM = [
+    "The new pick up system is a shambles, we were queuing for 20 minutes",
+    "Absolutely fuming that the trip was cancelled with no refund yet",
+    "Why is it always the same parents on the PTA making all the decisions?",
+    "I don't think {staff} handled the complaint well at all",
+    "Three weeks without a reading book coming home. What is going on?",
+    "The school's response to the bullying has been weak, and I've told them so",
+    "Not happy that phones are being confiscated for a whole week, it's too much",
+    "The term dates clash with every other school in the area again, so annoying",
+    "Sorry but charging for the school disco twice a term is too much",
+    "Can the school please stop sending letters in book bags? Half never arrive",
+    "I'm really disappointed in how {staff} spoke to me at parents' evening",
+    "Why do we never hear back when we raise concerns? It's so frustrating",
+    "The homework is pointless worksheets, the kids learn nothing from it",
+    "Hate to say it but the school has gone downhill since the new trust took over",
+    "Ridiculous that kids can't wear shorts in a heatwave",
+    "The car park is an accident waiting to happen and nobody listens",
+    "It's unfair that only the top set got to go on the science trip",
+    "The school's Facebook page is more up to date than the actual school app, come on",
+    "I disagree with the decision to scrap the nativity, it's a tradition",
+    "We pay for breakfast club and the kids say they get a slice of toast, not good enough",
+    "The new headteacher seems more interested in Ofsted than the children",
+    "Another email about attendance fines. Maybe fix the bullying first?",
+    "My son's report was clearly copy and pasted, it wasn't even his name in one bit",
+    "Why did nobody tell us about the change to the PE days? My daughter missed out",
+    "Sick of the school blaming parents for everything",
+    "The lack of support for dyslexic kids here is shocking",
+    "{staff} seems to have favourites in the class, my daughter always gets overlooked",
+    "Very poor communication about the building work, the noise is affecting learning",
+    "The school needs to take the online safety talks more seriously",
+    "Just had the worst experience with the office staff, so rude and unhelpful",
+]
+
+THREAT = [
+    "{at} say that to my face and see what happens",
+    "{at} you're lucky I don't know where you live",
+    "{at} keep going and you'll end up in hospital",
+    "{at} someone should shut you up permanently",
+    "people like that should be lined up and shot",
+    "{at} I'll find you, don't worry",
+    "they all deserve a bullet",
+    "burn their houses down and see how they like it",
+    "{at} touch my kid again and you're dead",
+    "if I see that man again he's getting battered",
+    "{at} you'll get what's coming to you",
+    "{at} I'll make your life hell, just watch",
+]
+
+HATE = [
+    "all immigrants are criminals, send the lot back",
+    "women are too stupid to be in charge of anything",
+    "gay people are sick and shouldn't be near kids",
+    "muslims are a disease on this country",
+    "{at} go back to your own country",
+    "black people are animals",
+    "disabled people are a drain on society",
+    "islam is a religion of rapists",
+    "trans people are mentally ill freaks",
+    "travellers are thieving scum, all of them",
+    "jews run the banks and the media",
+    "{at} typical woman, can't drive and can't think",
+]
+
+SELF_HARM = [
+    "I've been thinking about suicide every day for months and I don't know who to tell",
+    "Last night I took a handful of pills. I woke up this morning and I'm angry it didn't work",
+    "I have a plan and a date. I just wanted to say it somewhere",
+    "Been clean from cutting for 3 months but relapsed last night",
+    "I feel like a burden to everyone, they'd be fine without me",
+    "I keep googling ways to die without it hurting",
+    "I don't see a future for myself, every day is just pain",
+    "tried to hang myself last year, feeling the same way again",
+]
+
+BULLYING_PROFANE = [
+    "{at} you're a fucking idiot",
+    "{at} shut the fuck up",
+    "{at} what a dickhead",
+    "{at} you stupid cow",
+    "{at} go fuck yourself",
+    "{at} he's so full of shit",
+    "{at} you are such an asshole",
+    "{at} she's a lying bitch",
+    "{at} you absolute twat",
+    "{at} fuck off troll",
+    "{at} he's a useless piece of shit",
+    "{at} you're a massive knob",
+    "{at} nobody gives a shit what you think, moron",
+    "{at} you're a dumb ass",
+    "{at} what a pathetic little prick",
+    "{at} eat shit",
+]
+
+BENIGN_PROFANE = [
+    "{at} holy shit that's brilliant",
+    "fucking love this song",
+    "shit happens, onwards",
+    "damn it, missed the bus again",
+    "{at} hell yes, best news all week",
+    "{at} oh shit I forgot about that, thanks",
+    "bloody brilliant performance tonight",
+    "{at} lol same, fucking exhausted",
+    "{at} this is so damn cute",
+    "ffs the printer's broken again",
+]
+
+# --- more school-page variety (written after error analysis on half of the dev set;
+#     these are new comments about the same kinds of thing, not copies) ---
+
+CRITICISM_MORE = [
+    "Great kids but the camera work is so shaky I felt seasick 😕 tripod next time?",
+    "Bit annoyed these photos went up at midnight, we'd been waiting all evening for news",
+    "blue team wins EVERY year, it's a fix 😤",
+    "No chapters on the video so I had to scrub through 40 minutes to find my daughter",
+    "{staff} gave the whole table a detention because one child was talking. Not fair on the others",
+    "Why are assemblies always at 9am on a Tuesday? Working parents can never come",
+    "It's alright but nothing special. Classes are huge and the playground is tiny",
+    "Please blur my son's face, I never agreed to him being on the school channel",
+    "We were told the results would be out on Friday and it's now Wednesday. Poor",
+    "The parents' evening booking system crashed again and all the slots went in 5 minutes",
+    "I get that it's a busy time but a quick text to say the coach was late would have helped",
+    "Shame the music drowned out the kids' voices on this one",
+    "my daughter says {staff} only ever picks the same kids to answer, she's given up putting her hand up",
+    "Charging £8 to watch your own child's sports day is a bit much tbh",
+    "Lovely school but the lack of after school clubs for infants is a real gap",
+    "I wish the school would tell us WHY the policy changed rather than just announcing it",
+    "Homework set on Friday due Monday over a bank holiday weekend, really?",
+    "Why was the disco cancelled for the whole year group because of a few kids?",
+    "Not a great look having the school sign still spelt wrong after a year",
+    "Genuinely don't understand the new lunch menu, my son has had pasta four days running",
+    "the sound cuts out halfway through the song, can someone upload it again?",
+    "Class sizes of 32 in reception is too many, the teachers can't cope",
+    "feels like the school only cares about the kids who are already doing well",
+    "{staff} is nice enough but we never hear anything about how our son is getting on",
+]
+
+THREAT_MORE = [
+    "someone needs to pay {staff} a visit and sort him out properly",
+    "going to get that lad from {yr} at the park tonight, him and his brother are finished",
+    "i know which house is yours {staff_lc} 🔪",
+    "whoever took my son's bike better watch themselves at the gate tomorrow 👊",
+    "If it's true what they're saying about {staff}, he wants a baseball bat round the head",
+    "Somebody should set fire to that office and do the town a favour",
+    "I'll be waiting outside for that dad who shouted at me. He won't shout again",
+    "next time that woman parks on my drive her windscreen's going in",
+    "they'll be carrying {staff} out on a stretcher if he talks to my kid like that again",
+    "gonna smash that boy's face in when i see him on monday",
+    "Keep excluding my son and see what happens to your car",
+    "the head should be scared to walk home tbh, people are angry",
+]
+
+ABUSE_MORE = [
+    "There's a girl in {yr} who's always first at the gate at 7am with no coat and says nobody made her breakfast",
+    "My son says his friend has to sleep in the car some nights because his mum's boyfriend kicks them out",
+    "a boy on the bus told my son his dad makes him kneel on rice when he's bad",
+    "a man keeps commenting on the kids' videos asking them to add him and not tell their parents, I've reported it",
+    "the little boy next door is always crying and I hear things being thrown and his mum screaming at him to shut up",
+    "My niece in {yr} told me her mum's friend shows her videos she doesn't like and says it's their secret",
+    "my daughter's friend comes to ours starving every weekend and says there's no food at hers",
+    "some older kids are making a little girl in {yr} carry stuff for them to the flats and paying her",
+]
+
+SEXUAL_MORE = [
+    "{staff} can give me detention any day 😉🥵",
+    "Happy to help with the swimming lessons, I'm great with little girls, message me privately 😉",
+    "which of the mums is single? the blonde one at 3:20 😍",
+    "more videos of the girls' gymnastics please, the close ups are best 😘",
+    "I'm a photographer, any of the girls want a free private photoshoot? DM me, no parents needed",
+    "{staff} in that dress at the disco 🥵🥵",
+    "hey sweetie loved your dance, do you have a private account?",
+    "grown man here, happy to tutor any of the girls one to one at my flat",
+]
+
+DEFAMATION_MORE = [
+    "Funny {staff} telling us about honesty when she was disciplined at her last school for fiddling attendance",
+    "Don't send your kids here, it's about to fail Ofsted, staff are walking out and the trust is taking over",
+    "{staff} only kept her job because she's mates with the chair of governors, everyone knows she was caught lying",
+    "The school's been fined for losing children's data and they kept it quiet",
+    "{staff} was investigated by the police last year, that's why he was off for months",
+    "the PTA accounts don't add up because {staff} borrowed the money and never paid it back",
+    "They fudged the SATs by sending the weak kids home on test day",
+    "{school} took the building grant and spent it on the head's car",
+]
+
+SPAM_MORE = [
+    "Hello dear, I am a widow with a large inheritance and I need a trustworthy person, please reply",
+    "Hi beautiful, I am a soldier on a mission abroad and I would like to know you better, add me",
+    "CLEARANCE SALE 80% OFF everything today only 👉 {link}",
+    "FREE robux generator, no verification needed!! link in bio 🔥",
+    "Who wants to make money from their phone? Comment YES and I'll message you",
+    "I earned £900 last week doing online surveys, ask me how",
+    "Check out my page for the best prices on school shoes 👟 {link}",
+    "Get your child ahead with our 11+ course, 50% off this week only {link}",
+]
+
+PERSONAL_DATA_MORE = [
+    "That's {full} in the front row, the one with autism from {street_name}, bless him",
+    "{full} ({yr}, lives on {street_name}, the house with the red door) your nan is looking for you lol",
+    "{name} {surname2} yr4 @ {street} 👈 she's the one who cried",
+    "{full} is the diabetic girl in {yr}, her mum's number is {phone} if anyone sees her having a hypo",
+    "the girl in the middle is {full}, she's in care and lives with foster parents on {street_name}",
+    "My son {full} in {cls} has a peanut allergy, his address is {street} if anyone finds his epipen",
+]
+
+BULLYING_MORE = [
+    "the kid at 3:40 can't even sing 😂😂 tragic",
+    "{name} your dance was SO cringe everyone was laughing at u 😂",
+    "Whoever dressed their kid as a tree should be ashamed, looked like a bin bag 😂",
+    "{name} came last again 🐌 slowest kid in the school",
+    "She's a teacher? Looks about 14 and dresses like it 🙄",
+    "that boy in the front with the glasses is such a geek 🤓 lol",
+    "{name} sounds like a strangled cat, who let her do the solo 🤢",
+    "imagine being {name} and getting picked last every time 😂 L",
+    "Smug git, good riddance if he's leaving. Face like a slapped backside",
+    "{name}'s mum needs to stop posting, she's so desperate for attention",
+]
+
+HATE_MORE = [
+    "School's gone downhill since it filled up with foreigners who can't speak a word of English",
+    "Funny how the main parts always go to kids from their own community, typical",
+    "half the nativity cast in headscarves 🤣 what happened to this country",
+    "the kids from the traveller site shouldn't be in a normal school",
+    "of course the new teacher got the job, she's one of them",
+    "can't hear the songs over all the kids who don't speak english",
+    "more Eastern European kids than English ones in that class now",
+    "the special needs kids should be kept away from ours, they hold everyone back",
+]
+
+BENIGN_MORE = [
+    "Best nativity yet, the donkey stole the show 😂",
+    "Is there a recording of the Year 2 assembly? Grandad couldn't make it",
+    "My lad will be at breakfast club tomorrow, do I need to book?",
+    "The choir at 3:10 gave me goosebumps, beautiful",
+    "Love that the school posts these, we all watched it together at tea",
+    "Thanks for letting us know the coach was running late ❤️",
+    "Does anyone know if the uniform shop is open in the holidays?",
+    "{name} has been practising her lines every night, so proud",
+    "The sponsored silence was the quietest my house has ever been 😂",
+    "Will there be a second performance on Thursday for working parents?",
+    "Well done to the staff for organising such a lovely trip",
+    "what time do the gates open for the fair?",
+]

@@ -1,0 +1,127 @@
+"""The shipped model: loading, verdicts with evidence, and the eval/classify commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from classifiers.ensemble import EnsembleClassifier
+from classifiers.heads import MODEL_CATEGORIES, WEIGHTS_DIR, Heads
+from classifiers.registry import build_classifier
+from classifiers.rules import RuleClassifier
+from config.policy import SchoolPolicy
+from core.models import Category, Comment, Context, Platform
+
+
+@pytest.fixture(scope="session")
+def ensemble(policy: SchoolPolicy) -> EnsembleClassifier:
+    clf = build_classifier(policy)
+    assert isinstance(clf, EnsembleClassifier)
+    return clf
+
+
+def _comment(text: str, n: int) -> Comment:
+    return Comment(
+        school_id="hollybrook",
+        platform=Platform.YOUTUBE,
+        external_id=f"y{n}",
+        thread_id="v1",
+        parent_id=None,
+        author_id="a",
+        author_name="A Viewer",
+        text=text,
+        created_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        permalink="https://youtube.example/v1",
+    )
+
+
+def test_shipped_heads_load() -> None:
+    heads = Heads.load(WEIGHTS_DIR)
+    assert heads.categories == MODEL_CATEGORIES
+    assert heads.emb_w.shape == (384, len(heads.labels))
+    assert set(heads.meta["stacker"]) == {c.value for c in MODEL_CATEGORIES}
+    assert heads.meta["encoder"]["name"]
+
+
+def test_build_is_cached_and_rules_only_when_asked(
+    policy: SchoolPolicy, ensemble: EnsembleClassifier
+) -> None:
+    again = build_classifier(policy)
+    assert isinstance(again, EnsembleClassifier)
+    assert again.encoder is ensemble.encoder
+    assert isinstance(build_classifier(policy, use_model=False), RuleClassifier)
+
+
+def test_missing_weights_fall_back_to_rules(policy: SchoolPolicy, tmp_path: Path) -> None:
+    clf = build_classifier(policy, weights_dir=tmp_path)
+    assert isinstance(clf, RuleClassifier)
+
+
+def test_verdicts_in_order_with_model_evidence(ensemble: EnsembleClassifier) -> None:
+    texts = [
+        "What a brilliant nativity, well done Year 2!",
+        "everyone in this video looks happy and i just want to disappear forever",
+        "Earn £400 a week from home, DM me for details 💸 bit.example/x",
+    ]
+    verdicts = ensemble.classify([_comment(t, i) for i, t in enumerate(texts)])
+    assert [v.primary for v in verdicts] == [Category.BENIGN, Category.SELF_HARM, Category.SPAM]
+    harm = verdicts[1]
+    assert harm.classifier.startswith("ensemble@")
+    model_ev = [e for e in harm.evidence if e.source == "model"]
+    assert model_ev and all("@" in e.model for e in model_ev)
+    assert harm.explanation.startswith("Flagged as self-harm:")
+    assert "model scored" in harm.explanation
+    assert verdicts[0].flagged == (Category.BENIGN,)
+    assert Category.BENIGN not in harm.flagged
+
+
+def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
+    comments = [_comment("he dragged my son across the hall by his jumper", 1)]
+    ctx = [Context(post_text="Mr Reeve's class assembly today", parent_text="")]
+    verdict = ensemble.classify(comments, ctx)[0]
+    assert verdict.primary is Category.STAFF_ALLEGATION
+
+
+def test_decisions_become_examples() -> None:
+    from classifiers.training.runner import decision_examples
+
+    examples = decision_examples([("you are a loser", "bullying"), ("x", "not_a_category")])
+    assert [(e.text, e.label) for e in examples] == [("you are a loser", Category.BULLYING)]
+
+
+def test_eval_and_classify_commands(tmp_path: Path) -> None:
+    from monitor.commands.classify import register
+
+    app = typer.Typer()
+    register(app)
+    csv_path = tmp_path / "tiny.csv"
+    csv_path.write_text(
+        "text,label,extra\n"
+        '"Thank you for a lovely sports day",benign,x\n'
+        '"i want to kill myself tonight",self_harm,x\n'
+        '"Win a free iPad, click promo.example/claim now",spam,x\n'
+        '"no idea",not_a_label,x\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval", str(csv_path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout[result.stdout.index("{") :])
+    assert data["n"] == 3
+    assert set(data["binary"]) == {"precision", "recall", "f1", "auc"}
+    assert data["per_label"]["self_harm"]["support"] == 1
+    plot = tmp_path / "fig.png"
+    result = runner.invoke(app, ["eval", str(csv_path), "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "not_a_label" in result.output
+    assert plot.stat().st_size > 1000
+    result = runner.invoke(app, ["classify", "watch your back Mr Reeve", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["primary"] == "threat"
+    assert out["evidence"]
