@@ -26,7 +26,7 @@ from facebook_business.session import FacebookSession
 
 from config.policy import Channel, School
 from connectors.cursor import Position
-from connectors.polling import PollingConnector
+from connectors.polling import ODD_DATA, PollingConnector
 from connectors.settings import ConnectorSettings
 from connectors.webhook import WebhookEvent
 from core.errors import (
@@ -164,10 +164,13 @@ class FacebookConnector(PollingConnector):
         self.stats["api_calls"] += 1
         try:
             response = self.api.call(method, path, params=params)
+            headers = response.headers()
+            body = response.json()
         except (FacebookError, requests.RequestException) as exc:
             raise map_graph_error(exc) from exc
-        self._pace(response.headers())
-        body = response.json()
+        except ODD_DATA as exc:  # the SDK trips over JSON that is not an object
+            raise self.malformed(exc, "/".join(path)) from exc
+        self._pace(headers)
         if not isinstance(body, dict):
             self.stats["malformed_replies"] += 1
             raise TransientError(
@@ -205,7 +208,10 @@ class FacebookConnector(PollingConnector):
                 )
             items.extend(d for d in data if isinstance(d, dict))
             paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            if not isinstance(paging, dict) or not isinstance(cursors or {}, dict):
+                raise self.malformed(TypeError("paging"), f"{node}/{edge}")
+            after = (cursors or {}).get("after")
             if "next" not in paging or not after:
                 self._note_duplicates([str(i.get("id")) for i in items], f"{node}/{edge}")
                 return items
@@ -341,6 +347,8 @@ class FacebookConnector(PollingConnector):
                 )
         except (FacebookError, requests.RequestException) as exc:
             raise map_graph_error(exc) from exc
+        except ODD_DATA as exc:
+            raise self.malformed(exc, f"{action.value} {external_id}") from exc
         self.stats[f"actions.{action.value}"] += 1
         log.info("facebook %s on %s", action.value, external_id)
         return ActionResult(ok=True, action=action, external_id=external_id)

@@ -17,6 +17,8 @@ from core.models import Batch, Comment, Platform
 log = logging.getLogger(__name__)
 
 SourceKey = tuple[str, str, str, str]
+ODD_DATA = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+"""What a client library or our parsing raises on platform JSON of an unexpected shape."""
 _LOCK = threading.Lock()
 _BACKLOGS: dict[SourceKey, tuple[str, list[Comment], Position]] = {}
 _STATS: dict[SourceKey, Counter[str]] = {}
@@ -108,6 +110,10 @@ class PollingConnector:
             except ConnectorError as exc:
                 self._count_error(exc)
                 raise
+            except ODD_DATA as exc:
+                err = self.malformed(exc, "poll")
+                self._count_error(err)
+                raise err from exc
             candidates, _ = dedupe(found)
         chosen = select(candidates, position, limit=limit, overlap=self.overlap)
         new_cursor = chosen.position.encode()
@@ -140,6 +146,21 @@ class PollingConnector:
             self.channel.id,
             type(exc).__name__,
             exc.code or "-",
+        )
+
+    def malformed(self, exc: Exception, where: str) -> TransientError:
+        """A :class:`TransientError` for a reply of an unexpected shape (counted and logged)."""
+        self.stats["malformed_replies"] += 1
+        log.warning(
+            "%s: reply of an unexpected shape in %s (%s)",
+            self.platform_name,
+            where,
+            type(exc).__name__,
+        )
+        return TransientError(
+            f"{self.platform_name} sent a reply of an unexpected shape",
+            platform=self.platform_name,
+            code="malformed",
         )
 
     def _skip(self, reason: str, item_id: str = "") -> None:

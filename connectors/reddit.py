@@ -25,7 +25,7 @@ from praw.models import Submission
 
 from config.policy import Channel, School
 from connectors.cursor import Position
-from connectors.polling import PollingConnector
+from connectors.polling import ODD_DATA, PollingConnector
 from connectors.settings import ConnectorSettings
 from core.errors import (
     AuthError,
@@ -158,6 +158,8 @@ class RedditConnector(PollingConnector):
             return self.reddit.get(path, params=params)
         except (prawcore.PrawcoreException, PRAWException) as exc:
             raise map_reddit_error(exc) from exc
+        except ODD_DATA as exc:  # prawcore or PRAW's objector tripping over odd JSON
+            raise self.malformed(exc, "call") from exc
 
     def _listing(self, path: str, params: dict[str, Any], since: float) -> list[Any]:
         """Items of a newest-first listing back to ``since`` (bounded by ``reddit_max_pages``)."""
@@ -287,6 +289,8 @@ class RedditConnector(PollingConnector):
                     }
                 except (prawcore.PrawcoreException, PRAWException) as exc:
                     raise map_reddit_error(exc) from exc
+                except ODD_DATA as exc:
+                    raise self.malformed(exc, "moderator list") from exc
         return self._moderated
 
     def apply(self, action: Action, external_id: str, *, text: str = "") -> ActionResult:
@@ -329,6 +333,8 @@ class RedditConnector(PollingConnector):
                 thing.mod.approve()
         except (prawcore.PrawcoreException, PRAWException) as exc:
             raise map_reddit_error(exc) from exc
+        except ODD_DATA as exc:  # prawcore or PRAW's objector tripping over odd JSON
+            raise self.malformed(exc, "call") from exc
         self.stats[f"actions.{action.value}"] += 1
         log.info("reddit %s on %s", action.value, external_id)
         return ActionResult(ok=True, action=action, external_id=external_id)
@@ -339,6 +345,8 @@ class RedditConnector(PollingConnector):
             me = self.reddit.user.me() if self.settings.reddit_username else None
         except (prawcore.PrawcoreException, PRAWException) as exc:
             raise map_reddit_error(exc) from exc
+        except ODD_DATA as exc:  # prawcore or PRAW's objector tripping over odd JSON
+            raise self.malformed(exc, "call") from exc
         return {
             "user": str(me) if me is not None else "(read-only)",
             "moderates": sorted(self.moderated_subreddits()),

@@ -102,12 +102,18 @@ def parse_events(
         raise WebhookMalformed("webhook body is not JSON") from exc
     if not isinstance(payload, dict) or payload.get("object") != "page":
         raise WebhookMalformed("webhook object is not 'page'")
+    entries = payload.get("entry") or []
+    if not isinstance(entries, list):
+        raise WebhookMalformed("webhook 'entry' is not a list")
     events: list[WebhookEvent] = []
-    for entry in payload.get("entry") or []:
+    for entry in entries:
         if not isinstance(entry, dict):
             continue
         page_id = str(entry.get("id", ""))
-        for change in entry.get("changes") or []:
+        changes = entry.get("changes") or []
+        if not isinstance(changes, list):
+            raise WebhookMalformed("webhook 'changes' is not a list")
+        for change in changes:
             if not isinstance(change, dict) or change.get("field") != "feed":
                 continue
             value = change.get("value")
@@ -120,7 +126,12 @@ def _event(page_id: str, value: dict[str, Any]) -> WebhookEvent:
     post_id = str(value.get("post_id", ""))
     parent = value.get("parent_id")
     created = value.get("created_time")
-    when = datetime.fromtimestamp(created, UTC) if isinstance(created, int | float) else None
+    when: datetime | None = None
+    if isinstance(created, int | float) and not isinstance(created, bool):
+        try:
+            when = datetime.fromtimestamp(created, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise WebhookMalformed("webhook created_time is out of range") from exc
     return WebhookEvent(
         page_id=page_id,
         verb=str(value.get("verb", "")),

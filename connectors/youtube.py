@@ -34,7 +34,7 @@ from googleapiclient.errors import HttpError
 
 from config.policy import Channel, School
 from connectors.cursor import Position
-from connectors.polling import PollingConnector
+from connectors.polling import ODD_DATA, PollingConnector
 from connectors.settings import ConnectorSettings
 from core.clock import utc_now
 from core.errors import (
@@ -262,11 +262,19 @@ class YouTubeConnector(PollingConnector):
             ValueError,
         ) as exc:
             raise map_google_error(exc) from exc
+        except ODD_DATA as exc:  # google-auth or the client tripping over odd JSON
+            raise self.malformed(exc, "call") from exc
 
     # ---- videos ----------------------------------------------------------------------
 
     def refresh_videos(self) -> None:
         """List the channel's uploads with their privacy status (a few units, every 6 hours)."""
+        try:
+            self._refresh_videos()
+        except ODD_DATA as exc:
+            raise self.malformed(exc, "video list") from exc
+
+    def _refresh_videos(self) -> None:
         channels = self._exec(self.yt.channels().list(part="contentDetails", id=self.channel_id))
         items = channels.get("items") or []
         if not items:

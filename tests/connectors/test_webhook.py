@@ -194,3 +194,36 @@ def test_forged_events_are_refused(world: tuple[Sandbox, _Receiver]) -> None:
     assert receiver.refused == 1 and receiver.events == []
     with pytest.raises(ValueError):
         sandbox.subscribe_webhook(receiver.url, verify_token="wrong-token")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"object": "page", "entry": {"id": "1"}},
+        {"object": "page", "entry": [{"id": "1", "changes": "feed"}]},
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "feed",
+                            "value": {
+                                "comment_id": "2_3",
+                                "post_id": "1_2",
+                                "verb": "add",
+                                "created_time": 10**20,
+                            },
+                        }
+                    ],
+                }
+            ],
+        },
+    ],
+    ids=["entry-not-a-list", "changes-not-a-list", "created-time-out-of-range"],
+)
+def test_signed_but_odd_bodies_are_malformed(payload: dict[str, object]) -> None:
+    body = json.dumps(payload).encode()
+    with pytest.raises(WebhookMalformed):
+        parse_events(body, sign(SECRET, body), SECRET)
