@@ -126,7 +126,8 @@ class EnsembleClassifier:
             return []
         sig = self.signals(texts, ctxs, embeddings)
         scores = self.scores(sig)
-        probs = self.heads.probabilities(sig.logits)
+        # the model's own calibrated score (before rules) is what the evidence reports
+        probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff)
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):
             verdicts.append(self._verdict(res, scores[i], probs[i], float(sig.profanity[i])))
@@ -154,7 +155,7 @@ class EnsembleClassifier:
                         rule_id="minilm-heads",
                         score=round(float(probs[k]), 4),
                         model=self._model_id,
-                        detail=f"the model's {cat.value} score",
+                        detail=f"the model's calibrated {cat.value} score",
                     )
                 )
         if profanity >= 0.5:

@@ -48,12 +48,16 @@ ST, TH, HT = Category.STAFF_ALLEGATION, Category.THREAT, Category.HATE
 BL, DF, SP = Category.BULLYING, Category.DEFAMATION, Category.SPAM
 
 _SELF = r"(?:my|him|her|them|our)sel(?:f|ves)"
-_KID = r"(?:my|our|his|her|their|the) (?:son|daughter|boy|girl|child|kid|lad|little one)s?"
+_KID = (
+    r"(?:my|our|his|her|their|the|a) (?:son|daughter|boy|girl|child|kid|lad|little one|nephew|"
+    r"niece|grandson|granddaughter|brother|sister|friend|mate|pupil)s?"
+)
 _CHILD_OBJ = rf"(?:him|her|them|me|us|{_KID}|the (?:kids|children|boys|girls|class))"
 _HARM_VERB = (
     r"(?:hit|hits|hitting|slapped|slaps|smacked|smacks|grabbed|grabs|shoved|shoves|pushed|"
     r"dragged|drags|yanked|kicked|punched|pinned|restrained|threw|throws|locked|locks|shook|"
-    r"squeezed|pinched|scratched|choked|strangled|bit|burnt|burned)"
+    r"squeezed|pinched|scratched|choked|strangled|bit|burnt|burned|pulled|pulls|tugged|"
+    r"shook|slammed|twisted)"
 )
 
 BUILTIN_RULES: tuple[Rule, ...] = (
@@ -105,7 +109,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         SH,
         r"(?:end (?:it all|my life|her life|his life|things|it tonight)|"
         r"take my (?:own )?life|no (?:point|reason) (?:in )?(?:living|going on|being here)|"
-        r"better off without me|better off dead|can'?t go on|can'?t do this anymore)",
+        r"better off without me|better off dead|can'?t go on(?: any ?more| like this| living)|"
+        r"can'?t do this anymore)",
         0.85,
         "a suicidal phrase",
     ),
@@ -145,13 +150,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "ab.hurts_child",
         AB,
-        r"(?:he|she|they|dad|mum|mam|stepdad|step dad|step-dad|stepmum|"
+        r"(?:dad|mum|mam|stepdad|step dad|step-dad|stepmum|"
         r"step mum|mums? (?:new )?(?:boyfriend|fella|partner)|dads? (?:girlfriend|partner)|uncle|"
         r"brother|grandad|nan|auntie|cousin)\s+(?:hits|hit|beats|beat|kicks|kicked|punches|punched|"
         r"slaps|slapped|chokes|choked|burns|burnt|locks|locked|touches|touched|hurts|hurt|"
-        r"belts|belted|shakes|shook)\s+(?:me|us|him|her|them|my)",
+        r"belts|belted|shakes|shook|pushed|pushes|shoved|shoves|dragged|drags|threw|throws|"
+        r"strangled|grabbed|grabs)\s+(?:me|us|him|her|them|my)",
         0.8,
         "someone at home hurting a child",
+    ),
+    _r(
+        "ab.pronoun_hurts",
+        AB,
+        r"(?:he|she|they)\s+(?:hits|hit|beats|beat|kicks|kicked|punches|punched|"
+        r"slaps|slapped|chokes|choked|burns|burnt|locks|locked|touches|touched|hurts|hurt|"
+        r"belts|belted|shakes|shook|pushed|pushes|shoved|shoves|dragged|drags|threw|throws|"
+        r"strangled|grabbed|grabs)\s+(?:me|us|him|her|them|my)",
+        0.7,
+        "someone hurting a child",
+        "no_staff",
     ),
     _r(
         "ab.night",
@@ -298,6 +315,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "sx.explicit",
         SX,
+        r"(?:is|looks|lookin|looking) (?:so |well |proper |dead )?fit\b.{0,30}(?:hot|wink|"
+        r"smirk|drool|tongue|kept behind)|kept behind after (?:class|school) (?:wink|smirk)|"
+        r"private (?:sessions?|lessons?|photoshoots?|chats?) (?:wink|smirk|kiss)|"
+        r"(?:great|good|brilliant) with (?:the )?"
+        r"(?:little ones|little girls|kids|children)\b.{0,40}private|"
         r"(?:sexy|horny|naked|nude|porn|porno|shag|shagging|milf|dilf|"
         r"fuckable|boobs|tits|wank\w*|jerk off|turned on|hard on|legs open|bend over)",
         0.75,
@@ -362,6 +384,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "st.boundary",
         ST,
+        r"(?:adding|added|adds|following|follows|dm\w*) (?:year \d |yr \d |y\d )?"
+        r"(?:girls|boys|kids|pupils|children) on (?:snap\w*|insta\w*|tiktok|whatsapp|facebook)|"
+        r"(?:posting|posted|"
+        r"posts|sharing|shared|keeps) (?:photos|pictures|pics|videos) of (?:the )?(?:girls|boys|"
+        r"kids|children|pupils)|"
         r"(?:messag\w*|texting|texted|dm'?d|dming|follow\w* on insta\w*|"
         r"added on snap\w*) (?:my|our|a|the)? ?(?:daughter|son|pupils?|kids?|girls?|boys?|"
         r"children|year \d)|alone with (?:a |my |the )?(?:child|pupil|girl|boy|daughter|son|kids)|"
@@ -394,6 +421,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "th.watch_back",
         TH,
+        r"watch (?:yourself|urself|yourselves|yaself|ur back)|"
         r"(?:watch|watching) (?:your|his|her|their|ur|yer) back|(?:better|"
         r"best) watch (?:out|it|yourself|himself|herself)",
         0.85,
@@ -429,6 +457,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "th.weapon",
         TH,
+        r"(?:with|bring\w*) (?:a |my |his )?(?:baseball bat|cricket bat|bat|knife|machete|hammer|"
+        r"crowbar|blade)|(?:pay|paying) (?:\w+ )?a (?:little )?visit|"
+        r"(?:gonna|going to|will|i'?ll|we'?ll) jump (?:him|her|them|\w+) (?:after|at|tomorrow|"
+        r"tmrw|outside|tonight)|(?:they|he|she|him and his mates|them)(?:'re| are| is|'s) dead|"
         r"(?:bring|bringing|carry|carrying|got|get|take|taking) (?:a |my |me )?"
         r"(?:knife|gun|blade|machete|bat|acid|shotgun|hammer)|slash\w* (?:\w+ )?tyres|tyres? "
         r"slashed|(?:burn|torch|blow up|bomb) (?:the school|it|the place|this place|the building|"
@@ -601,6 +633,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
 
 SPAM_RULES: tuple[Rule, ...] = (
     _r(
+        "sp.romance",
+        SP,
+        r"(?:hello dear|hi dear|(?:i am|i'?m) (?:a |an )?(?:us |american )?(?:army|soldier|widow|"
+        r"marine|doctor on|engineer on an oil rig)|(?:would|will) like to be (?:your )?friends?|"
+        r"saw your profile)",
+        0.75,
+        "a romance or friendship scam",
+    ),
+    _r(
         "sp.link_in_bio",
         SP,
         r"(?:link in (?:my )?bio|check (?:out )?my (?:channel|page|profile|"
@@ -652,6 +693,13 @@ SPAM_RULES: tuple[Rule, ...] = (
 )
 
 ALL_RULES: tuple[Rule, ...] = BUILTIN_RULES + SPAM_RULES
+
+BUSINESS = re.compile(
+    r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
+    r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
+    r"first lesson|business|we buy|cash|cleaner|clearance|£\d|\d+ ?%)(?![a-z])"
+)
+"""Words of an advert: a phone number next to them is the business's, not personal data."""
 
 URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:example|com|co\.uk|net|org|ly|io|xyz|biz|info|me|"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from classifiers.base import contexts_for, make_verdict
 from classifiers.detectors import detect_personal_data
-from classifiers.lexicon import ALL_RULES, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
+from classifiers.lexicon import ALL_RULES, BUSINESS, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
 from classifiers.normalise import Normalised, normalise
 from classifiers.roster import Mention, find_mentions, unidentified_staff
 from config.policy import SchoolPolicy
@@ -184,9 +184,21 @@ class RuleEngine:
         self, text: str, norm: Normalised, mentions: list[Mention], pupils: set[str]
     ) -> list[Evidence]:
         found = detect_personal_data(text)
-        if any(r.category is Category.SPAM and r.pattern.search(norm.text) for r in _SPAM_STRONG):
+        advert = any(r.pattern.search(norm.text) for r in _SPAM_STRONG)
+        if found and not advert and BUSINESS.search(norm.text):
+            advert = True
+            found.append(
+                Evidence(Category.SPAM, "rule", "sp.business_contact", 0.6, found[0].span,
+                         found[0].matched, detail="contact details in an advert")
+            )  # fmt: skip
+        if advert:
             # a number or email in an advert is the advertiser's, not someone's personal data
-            found = [replace(e, score=round(e.score * 0.5, 4)) for e in found]
+            found = [
+                replace(e, score=round(e.score * 0.5, 4))
+                if e.category is Category.PERSONAL_DATA
+                else e
+                for e in found
+            ]
         if pupils:
             detail = _PUPIL_DETAIL.search(norm.text)
             first = next(m for m in mentions if m.kind == "pupil")
