@@ -62,19 +62,7 @@ def dispatch(
     session.add(row)
     session.flush()
     if decision.queue_role is not None:
-        session.add(
-            QueueItem(
-                school_id=comment.school_id,
-                comment_id=comment.id,
-                decision_id=row.id,
-                queue_role=decision.queue_role,
-                category=decision.category.value,
-                severity=int(decision.severity),
-                safeguarding=decision.category.is_safeguarding,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        _enqueue(session, comment=comment, row=row, decision=decision, now=now)
         result.queued = True
     if decision.disposition in (Disposition.HIDE, Disposition.HOLD):
         action = Action.HIDE if decision.disposition is Disposition.HIDE else Action.HOLD_FOR_REVIEW
@@ -111,6 +99,39 @@ def dispatch(
             out=result,
         )
     return result
+
+
+def _enqueue(
+    session: Session, *, comment: CommentRow, row: DecisionRow, decision: Decision, now: datetime
+) -> None:
+    """Put the comment in a queue, or re-open its item when an edit made it more serious."""
+    item = session.scalars(
+        select(QueueItem).where(
+            QueueItem.school_id == comment.school_id, QueueItem.comment_id == comment.id
+        )
+    ).one_or_none()
+    if item is None:
+        session.add(
+            QueueItem(
+                school_id=comment.school_id,
+                comment_id=comment.id,
+                decision_id=row.id,
+                queue_role=decision.queue_role,
+                category=decision.category.value,
+                severity=int(decision.severity),
+                safeguarding=decision.category.is_safeguarding,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        return
+    item.decision_id = row.id
+    item.queue_role = decision.queue_role or item.queue_role
+    item.category = decision.category.value
+    item.severity = int(decision.severity)
+    item.safeguarding = decision.category.is_safeguarding
+    item.status = "open"
+    item.updated_at = now
 
 
 def _decision_row(comment: CommentRow, verdict: VerdictRow, decision: Decision) -> DecisionRow:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.outbox import enqueue
@@ -61,6 +62,7 @@ class CycleReport:
     fetched: int = 0
     stored: int = 0
     duplicates: int = 0
+    edited: int = 0
     rejected: int = 0
     truncated: int = 0
     categories: Counter[str] = field(default_factory=Counter)
@@ -164,6 +166,44 @@ def _valid(comment: Comment, policy: SchoolPolicy, channel: Channel) -> str:
     return ""
 
 
+def ingest_batch(
+    *,
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    channel: Channel,
+    connector: Connector,
+    classifier: Classifier,
+    batch: Batch,
+    now: datetime | None = None,
+) -> CycleReport:
+    """Store, classify and route a batch that did not come from polling (a webhook).
+
+    New comments are handled as in a cycle; edited ones are re-classified;
+    removed ones are marked. The polling cursor is left alone, so polling
+    stays the safety net and re-fetching later is harmless.
+    """
+    started = time.monotonic()
+    report = CycleReport(policy.school.id, channel.id, channel.platform.value)
+    report.fetched = len(batch.comments)
+    with session_scope(factory) as session:
+        repo.ensure_school(session, school_id=policy.school.id, name=policy.school.name)
+    _store_batch(
+        factory,
+        policy,
+        channel,
+        connector,
+        classifier,
+        batch,
+        None,
+        now or utc_now(),
+        report,
+        None,
+        move_cursor=False,
+    )
+    report.seconds = time.monotonic() - started
+    return report
+
+
 def _store_batch(
     factory: sessionmaker[Session],
     policy: SchoolPolicy,
@@ -175,6 +215,8 @@ def _store_batch(
     now: datetime,
     report: CycleReport,
     crash: CrashHook | None,
+    *,
+    move_cursor: bool = True,
 ) -> None:
     school_id = policy.school.id
     platform = channel.platform.value
@@ -187,7 +229,7 @@ def _store_batch(
             continue
         fresh.setdefault(comment.external_id, comment)
     with session_scope(factory) as session:
-        known = repo.existing_external_ids(
+        stored = repo.texts_by_external_id(
             session, school_id=school_id, platform=platform, external_ids=fresh
         )
         parents = repo.texts_by_external_id(
@@ -196,22 +238,28 @@ def _store_batch(
             platform=platform,
             external_ids=[c.parent_id for c in fresh.values() if c.parent_id],
         )
-    new = [c for c in fresh.values() if c.external_id not in known]
-    report.duplicates = len(batch.comments) - report.rejected - len(new)
-    batch_texts = {c.external_id: c.text for c in new}
+    new = [c for c in fresh.values() if c.external_id not in stored]
+    edited = [
+        c
+        for c in fresh.values()
+        if c.external_id in stored and repo.clean_text(c.text)[0] != stored[c.external_id]
+    ]
+    report.duplicates = len(batch.comments) - report.rejected - len(new) - len(edited)
+    todo = new + edited
+    batch_texts = {c.external_id: c.text for c in todo}
     contexts = [
         Context(
             post_text=c.thread_title,
             parent_text=batch_texts.get(c.parent_id or "", parents.get(c.parent_id or "", "")),
         )
-        for c in new
+        for c in todo
     ]
-    verdicts = classifier.classify(new, contexts) if new else []
+    verdicts = classifier.classify(todo, contexts) if todo else []
     with session_scope(factory) as session:
         state = repo.get_cursor(
             session, school_id=school_id, source_id=channel.id, platform=platform, lock=True
         )
-        if state.cursor != old_cursor:
+        if move_cursor and state.cursor != old_cursor:
             # Another worker processed this source meanwhile; its commit stands.
             report.status = "conflict"
             return
@@ -220,7 +268,7 @@ def _store_batch(
             session, school_id=school_id, platform=platform, external_ids=batch_texts
         )
         rows: list[tuple[CommentRow, Verdict]] = []
-        for comment, verdict in zip(new, verdicts, strict=True):
+        for comment, verdict in zip(new, verdicts[: len(new)], strict=True):
             if comment.external_id in known:
                 report.duplicates += 1
                 continue
@@ -230,6 +278,8 @@ def _store_batch(
             report.truncated += int(row.text_truncated)
             rows.append((row, verdict))
         session.flush()
+        for comment, verdict in zip(edited, verdicts[len(new) :], strict=True):
+            _edited(session, policy, connector, comment, verdict, now, report)
         if crash:
             crash("stored")
         for row, verdict in rows:
@@ -237,16 +287,60 @@ def _store_batch(
         if crash:
             crash("dispatched")
         _mark_removed(session, school_id, platform, batch.removed)
-        state.cursor = batch.cursor
-        state.last_run_at = now
-        state.last_success_at = now
-        state.last_error = None
-        state.consecutive_failures = 0
+        if move_cursor:
+            if batch.cursor is not None:
+                state.cursor = batch.cursor
+            state.last_run_at = now
+            state.last_success_at = now
+            state.last_error = None
+            state.consecutive_failures = 0
         state.comments_total += len(rows)
         state.rejected_total += report.rejected
         report.stored = len(rows)
         if crash:
             crash("before_commit")
+
+
+def _edited(
+    session: Session,
+    policy: SchoolPolicy,
+    connector: Connector,
+    comment: Comment,
+    verdict: Verdict,
+    now: datetime,
+    report: CycleReport,
+) -> None:
+    """A stored comment whose text changed: keep the new text and re-classify it.
+
+    The new verdict is always stored. The comment is routed again only when
+    the edit made it more serious; an edit never lowers a category on its own
+    (a moderator decides that), and earlier evidence records stay as they were.
+    """
+    row = session.scalars(
+        select(CommentRow).where(
+            CommentRow.school_id == comment.school_id,
+            CommentRow.platform == comment.platform.value,
+            CommentRow.external_id == comment.external_id,
+        )
+    ).one()
+    row.text, row.text_truncated = repo.clean_text(comment.text)
+    report.edited += 1
+    before = Category(row.primary_category) if row.primary_category else Category.BENIGN
+    repo.record(
+        session,
+        school_id=row.school_id,
+        event="comment.edited",
+        subject_type="comment",
+        subject_id=row.id,
+        details={"before": before.value, "after": verdict.primary.value},
+        at=now,
+    )
+    if verdict.primary.priority < before.priority:
+        row.primary_category = verdict.primary.value
+        row.severity = int(policy.categories[verdict.primary].severity)
+        _route_one(session, policy, connector, row, verdict, now, report)
+    else:
+        _store_verdict(session, row, verdict, now)
 
 
 def _route_one(
@@ -258,6 +352,24 @@ def _route_one(
     now: datetime,
     report: CycleReport,
 ) -> None:
+    verdict_row = _store_verdict(session, row, verdict, now)
+    report.categories[verdict.primary.value] += 1
+    if verdict.primary is Category.BENIGN:
+        return
+    decision = route(verdict, policy, supports=_supports(connector, policy, row), now=now)
+    result = dispatch(
+        session, policy=policy, comment=row, verdict=verdict_row, decision=decision, now=now
+    )
+    report.queued += int(result.queued)
+    report.alerts += int(result.alert_raised)
+    report.alerts_joined += int(result.alert_joined)
+    report.emails += result.emails
+    report.actions += int(result.action is not None)
+
+
+def _store_verdict(
+    session: Session, row: CommentRow, verdict: Verdict, now: datetime
+) -> VerdictRow:
     verdict_row = VerdictRow(
         school_id=row.school_id,
         comment_id=row.id,
@@ -285,18 +397,7 @@ def _route_one(
     )
     session.add(verdict_row)
     session.flush()
-    report.categories[verdict.primary.value] += 1
-    if verdict.primary is Category.BENIGN:
-        return
-    decision = route(verdict, policy, supports=_supports(connector, policy, row), now=now)
-    result = dispatch(
-        session, policy=policy, comment=row, verdict=verdict_row, decision=decision, now=now
-    )
-    report.queued += int(result.queued)
-    report.alerts += int(result.alert_raised)
-    report.alerts_joined += int(result.alert_joined)
-    report.emails += result.emails
-    report.actions += int(result.action is not None)
+    return verdict_row
 
 
 def _supports(connector: Connector, policy: SchoolPolicy, row: CommentRow) -> frozenset[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -12,8 +13,8 @@ from config.policy import SchoolPolicy
 from connectors.fake import ScenarioConnector
 from connectors.scenarios import Scenario, demo_scenario_path
 from core.errors import AuthError, RateLimited
-from core.models import Category, Platform
-from monitor.pipeline import CycleReport, run_cycle
+from core.models import Batch, Category, Comment, Platform
+from monitor.pipeline import CycleReport, ingest_batch, run_cycle
 from storage.tables import (
     AlertRow,
     AuditEvent,
@@ -271,3 +272,104 @@ def test_rate_limit_backs_off_and_then_resumes(
         session.get(ConnectorCursor, (policy.school.id, "youtube")).retry_after = None  # type: ignore[union-attr]
     _drain(factory, policy, connector, classifier, source="youtube")
     assert _count(factory, CommentRow) == connector.comment_count()
+
+
+def _edited_copy(comment: Comment, text: str, expected: Category) -> Comment:
+    raw = dict(comment.raw)
+    raw["expected"] = expected.value
+    return dataclasses.replace(comment, text=text, raw=raw)
+
+
+def test_an_edit_that_makes_a_comment_harmful_is_reclassified_and_routed(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    post = next(p for p in scenario.posts if p.platform is Platform.FACEBOOK)
+    original = connector.add_comment(post_id=post.id, text="Lovely assembly today")
+    _drain(factory, policy, connector, classifier)
+    with factory() as session:
+        cursor_before = session.get(ConnectorCursor, (policy.school.id, "facebook"))
+        assert cursor_before is not None
+        saved_cursor = cursor_before.cursor
+    edited = _edited_copy(
+        original, "he hurts me at home and I am scared", Category.ABUSE_DISCLOSURE
+    )
+    report = ingest_batch(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier,
+        batch=Batch(comments=(edited,), cursor=None),
+    )
+    assert (report.stored, report.edited, report.alerts) == (0, 1, 1)
+    with factory() as session:
+        row = session.scalars(
+            select(CommentRow).where(CommentRow.external_id == original.external_id)
+        ).one()
+        assert row.text.startswith("he hurts me") and row.primary_category == "abuse_disclosure"
+        assert session.scalars(select(QueueItem).where(QueueItem.comment_id == row.id)).one()
+        assert (
+            len(session.scalars(select(VerdictRow).where(VerdictRow.comment_id == row.id)).all())
+            == 2
+        )
+        events = set(session.scalars(select(AuditEvent.event)))
+        state = session.get(ConnectorCursor, (policy.school.id, "facebook"))
+    assert "comment.edited" in events
+    assert state is not None and state.cursor == saved_cursor  # a webhook batch never moves it
+
+
+def test_an_edit_never_lowers_a_category_by_itself(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    post = next(p for p in scenario.posts if p.platform is Platform.FACEBOOK)
+    original = connector.add_comment(
+        post_id=post.id, text="you are all losers", expected=Category.BULLYING
+    )
+    _drain(factory, policy, connector, classifier)
+    calm = _edited_copy(original, "sorry, lovely assembly", Category.BENIGN)
+    ingest_batch(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier,
+        batch=Batch(comments=(calm,), cursor=None, removed=()),
+    )
+    with factory() as session:
+        row = session.scalars(
+            select(CommentRow).where(CommentRow.external_id == original.external_id)
+        ).one()
+        item = session.scalars(select(QueueItem).where(QueueItem.comment_id == row.id)).one()
+    assert row.primary_category == "bullying" and row.text == "sorry, lovely assembly"
+    assert item.status == "open"
+
+
+def test_removed_comments_are_marked_not_forgotten(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    scenario: Scenario,
+    classifier: OracleClassifier,
+) -> None:
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    _drain(factory, policy, connector, classifier)
+    with factory() as session:
+        gone = session.scalars(select(CommentRow.external_id).limit(1)).one()
+    ingest_batch(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier,
+        batch=Batch(comments=(), cursor=None, removed=(gone,)),
+    )
+    with factory() as session:
+        row = session.scalars(select(CommentRow).where(CommentRow.external_id == gone)).one()
+    assert row.platform_state == "removed_on_platform"

@@ -1,10 +1,11 @@
-"""The Facebook Page webhook: a signed ping that new comments are waiting.
+"""The Facebook Page webhook: Meta tells us a comment was added, edited or removed.
 
-The signature is checked over the raw body before anything is parsed. A
-valid event starts a polling cycle for the Facebook source in the
-background (the cycle fetches through the normal cursor, so a webhook never
-bypasses the pipeline). A forged request gets 403 and an audit entry that
-holds no part of the body.
+The signature is checked over the raw body before anything is parsed. For a
+valid event the named comments are fetched from the Graph API and go through
+the same pipeline as polled ones (new ones stored and routed, edited ones
+re-classified, removed ones marked), then a polling cycle runs as the safety
+net and sends any alerts at once. A forged request gets 403 and an audit
+entry that holds no part of the body.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from connectors.webhook import WebhookMalformed, WebhookRejected, handshake, parse_events
+from connectors.webhook import (
+    WebhookEvent,
+    WebhookMalformed,
+    WebhookRejected,
+    handshake,
+    parse_events,
+)
 from core.models import Platform
 from storage import repo
 from storage.db import session_scope
@@ -45,13 +52,25 @@ def webhook_verify(request: Request) -> Response:
     return PlainTextResponse(challenge)
 
 
-def _poll(runtime: Runtime, source_ids: list[str]) -> None:
+def _ingest(runtime: Runtime, source_ids: list[str], events: list[WebhookEvent]) -> None:
+    from connectors.facebook import FacebookConnector
+    from monitor.pipeline import ingest_batch
     from monitor.scheduler import poll_source
 
     for source_id in source_ids:
         try:
+            connector = runtime.connector(source_id)
+            if isinstance(connector, FacebookConnector):
+                ingest_batch(
+                    factory=runtime.factory,
+                    policy=runtime.policy,
+                    channel=runtime.policy.channel(source_id),
+                    connector=connector,
+                    classifier=runtime.classifier(),
+                    batch=connector.batch_from_events(events),
+                )
             poll_source(runtime, source_id)
-        except Exception as exc:  # the scheduler polls again anyway
+        except Exception as exc:  # noqa: BLE001 - the scheduler polls again anyway
             log.warning("webhook-triggered cycle for %s failed: %s", source_id, type(exc).__name__)
 
 
@@ -97,5 +116,5 @@ async def webhook_receive(request: Request, background: BackgroundTasks) -> Resp
         return PlainTextResponse("bad request", status_code=400)
     sources = sources_for(runtime, {e.page_id for e in events}) if events else []
     if sources:
-        background.add_task(_poll, runtime, sources)
+        background.add_task(_ingest, runtime, sources, events)
     return PlainTextResponse("ok", background=background)
