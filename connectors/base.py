@@ -61,3 +61,12 @@ class Connector(Protocol):
             ConnectorError: The action failed (see :mod:`core.errors`).
         """
         ...
+
+
+@runtime_checkable
+class ReportsQuota(Protocol):
+    """A connector whose platform has a daily quota (YouTube): the health page shows it."""
+
+    def quota_status(self) -> tuple[str, int]:
+        """The quota day (as the platform counts days) and the units spent on it."""
+        ...

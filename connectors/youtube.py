@@ -222,6 +222,10 @@ class YouTubeConnector(PollingConnector):
         day = quota_day(utc_now())
         return self._quota[1] if self._quota[0] == day else 0
 
+    def quota_status(self) -> tuple[str, int]:
+        """Today's Pacific quota day and the units spent on it (see ``ReportsQuota``)."""
+        return quota_day(utc_now()), self.units_used
+
     @property
     def private_videos(self) -> int:
         """How many of the channel's videos are private (YouTube allows no comments there)."""

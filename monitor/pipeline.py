@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.outbox import enqueue
 from alerts.router import resolve_role, route
 from config.policy import Channel, SchoolPolicy
-from connectors.base import Connector
+from connectors.base import Connector, ReportsQuota
 from core.clock import utc_now
 from core.errors import AuthError, ConnectorError, QuotaExhausted, TransientError
 from core.models import Batch, Category, Comment, Context, Recipient, Verdict
@@ -129,6 +129,7 @@ def run_cycle(
         batch = connector.fetch_since(cursor, limit=limit)
     except ConnectorError as exc:
         _record_failure(factory, policy, channel, exc, now, report)
+        _record_quota(factory, policy, channel, connector)
         report.seconds = time.monotonic() - started
         return report
     report.fetched = len(batch.comments)
@@ -139,6 +140,7 @@ def run_cycle(
         )
     finally:
         report.seconds = time.monotonic() - started
+    _record_quota(factory, policy, channel, connector)
     log.info(
         "cycle %s/%s: fetched %d, stored %d, duplicates %d, rejected %d, alerts %d in %.1fs",
         school_id,
@@ -416,6 +418,23 @@ def _mark_removed(
         CommentRow.external_id.in_(removed),
     ):
         row.platform_state = "removed_on_platform"
+
+
+def _record_quota(
+    factory: sessionmaker[Session], policy: SchoolPolicy, channel: Channel, connector: Connector
+) -> None:
+    """Keep the platform's quota use on the source's health row (YouTube)."""
+    if not isinstance(connector, ReportsQuota):
+        return
+    day, units = connector.quota_status()
+    with session_scope(factory) as session:
+        state = repo.get_cursor(
+            session,
+            school_id=policy.school.id,
+            source_id=channel.id,
+            platform=channel.platform.value,
+        )
+        state.quota_day, state.quota_used = day, units
 
 
 def _record_failure(
