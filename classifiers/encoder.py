@@ -24,10 +24,10 @@ from core.errors import ClassifierError
 
 log = logging.getLogger(__name__)
 
-MAX_TOKENS = 256
+MAX_TOKENS = 128
 DEFAULT_LAYERS = 3
 """Transformer layers used by default (of six): twice as fast, see docs/evaluation.md."""
-BATCH_SIZE = 64
+BATCH_SIZE = 32
 
 
 def default_model_dir() -> Path:

@@ -64,7 +64,7 @@ _LEET: dict[str, str] = {
 }  # fmt: skip
 
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
-_TOKEN = re.compile(r"\S+")
+_TOKEN = re.compile(r"\S*[0134578@$!|€]\S*")  # only tokens that may hold leetspeak
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 _SPACES = re.compile(r"\s+")
 
@@ -117,6 +117,8 @@ def _rebuild(chars: Chars, pattern: re.Pattern[str], repl: object) -> Chars:
 
 
 def _basic(text: str) -> Chars:
+    if text.isascii():  # fast path: nothing to fold but case
+        return list(zip(text.lower(), range(len(text)), strict=True))
     chars: Chars = []
     for i, ch in enumerate(text):
         if ch in _ZERO_WIDTH:

@@ -267,10 +267,13 @@ def train(
     counts: dict[str, int] = {}
     for e in everything:
         counts[e.label.value] = counts.get(e.label.value, 0) + 1
+    weights_hash = hashlib.sha256(
+        np.ascontiguousarray(ew).tobytes() + np.ascontiguousarray(b).tobytes()
+    ).hexdigest()[:6]
     meta = {
         "kind": kind,
         "binary_columns": binary_columns,
-        "version": f"{HEADS_VERSION_PREFIX}.{digest}",
+        "version": f"{HEADS_VERSION_PREFIX}.{digest[:8]}.{weights_hash}",
         "created": dt.date.today().isoformat(),
         "encoder": {
             "name": encoder.name,

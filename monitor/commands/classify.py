@@ -370,11 +370,20 @@ def _decisions(school_id: str) -> list[tuple[str, str]]:
     from storage import repo
     from storage.db import make_engine, session_factory, session_scope
 
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.cli import fail
+
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
         with session_scope(session_factory(engine)) as session:
             return repo.training_labels(session, school_id=school_id)
+    except SQLAlchemyError as exc:
+        raise fail(
+            "could not read moderators' decisions from the database "
+            f"({type(exc).__name__}); has schoolwatch been set up on this computer?"
+        ) from None
     finally:
         engine.dispose()
 
