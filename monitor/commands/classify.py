@@ -366,13 +366,12 @@ def train_cmd(
 
 def _decisions(school_id: str) -> list[tuple[str, str]]:
     """Moderators' decisions as (text, category) pairs, from the database."""
-    from config.settings import load_settings
-    from storage import repo
-    from storage.db import make_engine, session_factory, session_scope
-
     from sqlalchemy.exc import SQLAlchemyError
 
+    from config.settings import load_settings
     from monitor.cli import fail
+    from storage import repo
+    from storage.db import make_engine, session_factory, session_scope
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
