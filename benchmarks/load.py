@@ -183,6 +183,7 @@ class Result:
     emails: int = 0
     peak_mb: float = 0.0
     db_mb: float = 0.0
+    missing: dict[str, int] = field(default_factory=dict)
 
 
 def peak_mb() -> float:
@@ -252,6 +253,29 @@ def feeder(
         with urllib.request.urlopen(request, timeout=30) as answer:
             pid = json.loads(answer.read())["id"]
         appeared[f"t1_{pid}" if platform == "reddit" else pid] = time.time()
+
+
+def missing_by_platform(runtime: Runtime, appeared: dict[str, float]) -> dict[str, int]:
+    """Live comments never stored, per platform."""
+    with runtime.factory() as session:
+        have = set(
+            session.scalars(
+                select(CommentRow.external_id).where(CommentRow.external_id.in_(list(appeared)))
+            )
+        )
+    out: dict[str, int] = {}
+    for external_id in appeared:
+        if external_id not in have:
+            # Sandbox ids: Reddit "t1_...", Facebook "<post>_<comment>", YouTube the rest.
+            kind = (
+                "reddit"
+                if external_id.startswith("t1_")
+                else "facebook"
+                if "_" in external_id
+                else "youtube"
+            )
+            out[kind] = out.get(kind, 0) + 1
+    return out
 
 
 def latencies(runtime: Runtime, appeared: dict[str, float]) -> tuple[list[float], int, int]:
@@ -341,14 +365,20 @@ def run_one(db: str, args: argparse.Namespace, work: Path, pg_url: str | None) -
         )
         feed.start()
         print(f"[{db}] live: {args.rate}/min for {args.minutes} min ...", flush=True)
-        end = time.monotonic() + args.minutes * 60 + 3 * args.poll_seconds
-        while time.monotonic() < end:
+        # Poll on the schedule while the feeder posts, then until nothing new arrives.
+        quiet = 0
+        last = stored(runtime)
+        while feed.is_alive() or quiet < 2:
             tick = time.monotonic()
             poll_all(runtime)
             after_cycle(runtime)
+            now_stored = stored(runtime)
+            quiet = quiet + 1 if now_stored == last and not feed.is_alive() else 0
+            last = now_stored
             time.sleep(max(0.0, args.poll_seconds - (time.monotonic() - tick)))
         stop.set()
         feed.join(timeout=30)
+        result.missing = missing_by_platform(runtime, appeared)
         result.live_posted = len(appeared)
         result.live_stored = stored(runtime) - result.backlog_stored
         result.classified = timed.comments
@@ -373,6 +403,9 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     head = ("database", "ingest/s", "classify/s", "live stored", "alerts", "emails",
             "p50 s", "p95 s", "peak MB", "db MB")  # fmt: skip
     print(" | ".join(head))
+    for r in results:
+        if r.missing:
+            print(f"{r.db}: live comments never stored, by platform: {r.missing}")
     for r in results:
         lat = sorted(r.latencies)
         p50 = statistics.median(lat) if lat else float("nan")
