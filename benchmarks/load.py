@@ -271,7 +271,7 @@ def missing_by_platform(runtime: Runtime, appeared: dict[str, float]) -> dict[st
                 "reddit"
                 if external_id.startswith("t1_")
                 else "facebook"
-                if "_" in external_id
+                if external_id.replace("_", "").isdigit()
                 else "youtube"
             )
             out[kind] = out.get(kind, 0) + 1
