@@ -330,3 +330,22 @@ BENIGN_MORE = [
     "Well done to the staff for organising such a lovely trip",
     "what time do the gates open for the fair?",
 ]
+
+THREAT_VEILED = [
+    "{staff}'s days are numbered at that school, and not because of Ofsted",
+    "sleep with one eye open {staff_lc}",
+    "you won't be smiling on Monday {staff}, trust me",
+    "I'll make sure {staff} never teaches again, one way or another 👊",
+    "someone's going to get hurt at pick up if this carries on, and it won't be me",
+    "the lad who hit my son will be limping home tomorrow",
+    "🔪🔪 see you at the gates {name}",
+    "👊👊 after school {name}, you and me",
+    "it'd be a shame if something happened to {staff}'s car",
+    "if they don't sort it I'll sort it myself and they won't like how",
+    "someone should teach that teacher a lesson she won't forget",
+    "i'd love 5 minutes alone with {staff} in the car park",
+    "the whole staff room should be lined up against a wall",
+    "my brother's getting out next week and he knows what {staff} did",
+    "{name} is getting his head kicked in tomorrow",
+    "keep it up and you'll find out what happens {at}",
+]
