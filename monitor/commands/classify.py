@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -50,6 +51,13 @@ ModelDir = Annotated[
         show_default=False,
     ),
 ]
+
+SHORT: dict[str, str] = {
+    "self_harm": "self", "abuse_disclosure": "abuse", "sexual": "sex",
+    "staff_allegation": "staff", "personal_data": "pdata", "threat": "thrt", "hate": "hate",
+    "bullying": "bully", "defamation": "defam", "spam": "spam", "criticism": "crit",
+    "benign": "ok",
+}  # fmt: skip
 
 CLASSIFY_HELP = """Check one comment and show how schoolwatch would label it.
 
@@ -289,14 +297,22 @@ def print_evaluation(result: Any, classifier: str) -> None:
         )  # fmt: skip
     console.print(table)
     labels = [c.value for c in Category if c.value in result.per_label]
-    short = {c: c[:6] for c in labels}
-    conf = Table("true \\ given", *[short[c] for c in labels], title="Confusion table")
+    conf = Table(
+        title="Confusion table (rows: true label; columns: label given)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    conf.add_column("true", no_wrap=True, min_width=5)
+    for c in labels:
+        conf.add_column(SHORT.get(c, c[:5]), justify="right", no_wrap=True, min_width=4)
     for g in labels:
         row = result.confusion.get(g, {})
         if not row:
             continue
-        conf.add_row(g, *[str(row.get(p, "")) for p in labels])
+        conf.add_row(SHORT.get(g, g), *[str(row.get(p, "")) for p in labels])
     console.print(conf)
+    console.print("Key: " + ", ".join(f"{SHORT.get(c, c)} = {c}" for c in labels), highlight=False)
 
 
 def train_cmd(
