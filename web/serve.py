@@ -25,12 +25,16 @@ def serve(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 8000) -> Non
     """
     app = create_app(runtime)
     log.info("web app listening on %s:%d", host, port)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        proxy_headers=False,
-        server_header=False,
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+            server_header=False,
+            access_log=False,
+            lifespan="off",
+        )
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl+C after a clean shutdown
+        log.info("web app stopped")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.errors import ConfigError
 from monitor.cli import config_error, console, print_json
+
+if TYPE_CHECKING:
+    from monitor.runtime import Runtime
 
 
 def demo(
@@ -73,17 +76,19 @@ def demo(
         _serve(runtime, port)
 
 
-def _serve(runtime: object, port: int) -> None:
-    from monitor.runtime import Runtime
+def _serve(runtime: Runtime, port: int) -> None:
     from monitor.scheduler import build_scheduler
     from web.serve import serve
     from web.users import ensure_demo_users
 
-    assert isinstance(runtime, Runtime)
     logins = ensure_demo_users(runtime.factory, runtime.policy)
     console.print("\n[bold]Demo logins[/] (made up for this run only):")
     for username, password, role in logins:
-        console.print(f"  {role:<24} user: {username:<12} password: {password}", highlight=False)
+        console.print(
+            f"  {role:<24} user: {username:<8} password: {password}",
+            highlight=False,
+            soft_wrap=True,
+        )
     scheduler = build_scheduler(runtime)
     scheduler.start()
     console.print(f"\nOpen http://127.0.0.1:{port}/ in your browser. Press Ctrl+C to stop.")
@@ -91,6 +96,7 @@ def _serve(runtime: object, port: int) -> None:
         serve(runtime, host="127.0.0.1", port=port)
     finally:
         scheduler.shutdown(wait=True)
+        console.print("Demo stopped.")
 
 
 def register(app: typer.Typer) -> None:
