@@ -53,9 +53,9 @@ ModelDir = Annotated[
 ]
 
 SHORT: dict[str, str] = {
-    "self_harm": "self", "abuse_disclosure": "abuse", "sexual": "sex",
-    "staff_allegation": "staff", "personal_data": "pdata", "threat": "thrt", "hate": "hate",
-    "bullying": "bully", "defamation": "defam", "spam": "spam", "criticism": "crit",
+    "self_harm": "self", "abuse_disclosure": "abus", "sexual": "sex",
+    "staff_allegation": "stff", "personal_data": "pdat", "threat": "thrt", "hate": "hate",
+    "bullying": "bull", "defamation": "defm", "spam": "spam", "criticism": "crit",
     "benign": "ok",
 }  # fmt: skip
 
