@@ -116,7 +116,12 @@ def find_mentions(norm: Normalised, roster: Roster) -> list[Mention]:
             taken.append((m.start(), m.end()))
             found.append(Mention("generic_staff", "", m.start(), m.end(), via))
     found.sort(key=lambda m: (m.start, -m.end))
-    return found
+    kept: list[Mention] = []
+    for m in found:  # one mention per place: the longest match wins
+        if kept and m.start < kept[-1].end and m.kind == kept[-1].kind:
+            continue
+        kept.append(m)
+    return kept
 
 
 def unidentified_staff(norm: Normalised) -> re.Match[str] | None:

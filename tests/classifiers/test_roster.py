@@ -40,3 +40,8 @@ def test_pupils_counted_not_named(policy: SchoolPolicy) -> None:
 
 def test_ordinary_words_are_not_staff(policy: SchoolPolicy) -> None:
     assert _kinds("We carted the bags to the car", policy) == []
+
+
+def test_one_mention_per_place(policy: SchoolPolicy) -> None:
+    kinds = _kinds("Mr Tom Reeve and Mrs C", policy)
+    assert kinds == [("staff", "mr_reeve", "name"), ("staff", "head", "alias")]
