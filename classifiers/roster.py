@@ -117,10 +117,10 @@ def find_mentions(norm: Normalised, roster: Roster) -> list[Mention]:
             found.append(Mention("generic_staff", "", m.start(), m.end(), via))
     found.sort(key=lambda m: (m.start, -m.end))
     kept: list[Mention] = []
-    for m in found:  # one mention per place: the longest match wins
-        if kept and m.start < kept[-1].end and m.kind == kept[-1].kind:
+    for mention in found:  # one mention per place: the longest match wins
+        if kept and mention.start < kept[-1].end and mention.kind == kept[-1].kind:
             continue
-        kept.append(m)
+        kept.append(mention)
     return kept
 
 
