@@ -316,6 +316,11 @@ class Retention(_Model):
         description="Years safeguarding evidence is kept (the school's records policy).",
     )
     audit_days: int = Field(default=2555, ge=365, description="Days audit events are kept.")
+    training_label_days: int = Field(
+        default=730,
+        ge=30,
+        description="Days moderators' judgements (with the comment text) are kept for retraining.",
+    )
     clause: str = Field(default="", description="Policy clause.")
 
 

@@ -13,6 +13,8 @@ with ``schoolwatch purge``):
   kept even when their comment goes (the record's link to the comment is
   cleared; the snapshot inside it is the school's record);
 * **audit events** and **alerts** older than ``policy.retention.audit_days``;
+* **moderators' judgements** (training labels, which hold a copy of the
+  comment's text) older than ``policy.retention.training_label_days``;
 * **web sessions** that have expired;
 * **outbox emails** sent (or given up on) more than :data:`DELIVERY_DAYS` ago.
 
@@ -75,6 +77,7 @@ class PurgeReport:
     audit_events: int = 0
     web_sessions: int = 0
     deliveries: int = 0
+    training_labels: int = 0
     cutoffs: dict[str, str] = field(default_factory=dict)  # category -> ISO cut-off time
 
     @property
@@ -95,6 +98,7 @@ class PurgeReport:
             "audit_events": self.audit_events,
             "web_sessions": self.web_sessions,
             "deliveries": self.deliveries,
+            "training_labels": self.training_labels,
         }
 
 
@@ -143,6 +147,11 @@ def purge(
         report.audit_events = _count(session, AuditEvent, *audit_where)
         report.web_sessions = _count(session, WebSession, *session_where)
         report.deliveries = _count(session, Delivery, *delivery_where)
+        label_where = (
+            ModerationLabel.school_id == school_id,
+            ModerationLabel.created_at < now - timedelta(days=policy.retention.training_label_days),
+        )
+        report.training_labels = _count(session, ModerationLabel, *label_where)
         if dry_run:
             return report  # read only: the transaction ends with nothing written
         for chunk in _chunks(ids):
@@ -156,6 +165,7 @@ def purge(
         session.execute(delete(AuditEvent).where(*audit_where))
         session.execute(delete(WebSession).where(*session_where))
         session.execute(delete(Delivery).where(*delivery_where))
+        session.execute(delete(ModerationLabel).where(*label_where))
         repo.record(
             session,
             school_id=school_id,

@@ -181,3 +181,31 @@ def test_purge_removes_exactly_what_the_policy_says(
     # Running again straight away removes nothing more.
     again = purge(factory, policy, now=NOW)
     assert again.comments_total == 0 and again.evidence == 0
+
+
+def test_moderators_judgements_go_after_their_own_period(
+    factory: sessionmaker[Session], policy: SchoolPolicy
+) -> None:
+    from storage.tables import ModerationLabel
+
+    days = policy.retention.training_label_days
+    with session_scope(factory) as session:
+        repo.ensure_school(session, school_id=policy.school.id, name=policy.school.name)
+        for name, age in (("old", days + 1), ("new", days - 1)):
+            session.add(
+                ModerationLabel(
+                    school_id=policy.school.id,
+                    text=f"{name} judged text",
+                    predicted="bullying",
+                    label="benign",
+                    kind="false_positive",
+                    actor="comms",
+                    created_at=NOW - dt.timedelta(days=age),
+                )
+            )
+    assert purge(factory, policy, now=NOW, dry_run=True).training_labels == 1
+    report = purge(factory, policy, now=NOW)
+    assert report.training_labels == 1
+    with session_scope(factory) as session:
+        left = session.scalars(select(ModerationLabel.text)).all()
+    assert left == ["new judged text"]
