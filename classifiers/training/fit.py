@@ -45,8 +45,8 @@ HIGH_RECALL: frozenset[Category] = frozenset(
         Category.PERSONAL_DATA,
     }
 )
-C_HEAD = 4.0
-C_SOFTMAX = 20.0
+C_HEAD = 0.5
+C_SOFTMAX = 2.0
 SCHOOL_ONLY: tuple[Category, ...] = (Category.CRITICISM, Category.DEFAMATION, Category.THREAT)
 SCHOOL_WEIGHT = 3.0
 Progress = Callable[[str], None]
