@@ -9,13 +9,19 @@ summary of what it found.
 
 from __future__ import annotations
 
+import logging
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from config.policy import Channel, SchoolPolicy
 from config.settings import Settings, load_settings
@@ -28,6 +34,8 @@ from core.models import Platform
 from monitor.runtime import ConnectorFactory, Runtime, build_runtime
 from monitor.scheduler import after_cycle, poll_source
 from monitor.summary import summarise
+
+log = logging.getLogger(__name__)
 
 ESCALATION_PREVIEW_MINUTES = 31
 
@@ -94,6 +102,35 @@ def sandbox_connectors(sandbox: Sandbox, policy: SchoolPolicy) -> ConnectorFacto
         return build_connector(channel, policy.school, conn_settings)
 
     return factory
+
+
+def connect_webhook(runtime: Runtime, sandbox: Sandbox, port: int) -> threading.Thread:
+    """Subscribe the web app on ``port`` to the sandbox Page's webhook once it is listening.
+
+    The web app checks the webhook's signature with the app secret the
+    sandbox signs with, as it would with Meta's.
+    """
+    runtime.settings = runtime.settings.model_copy(
+        update={
+            "facebook_app_secret": SecretStr(sandbox.credentials.app_secret),
+            "facebook_verify_token": SecretStr(sandbox.credentials.verify_token),
+        }
+    )
+
+    def subscribe() -> None:
+        for _ in range(300):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        try:
+            sandbox.subscribe_webhook(f"http://127.0.0.1:{port}/webhooks/facebook")
+        except Exception as exc:  # noqa: BLE001 - polling still brings comments in
+            log.warning("could not connect the demo webhook: %s", type(exc).__name__)
+
+    thread = threading.Thread(target=subscribe, name="demo-webhook", daemon=True)
+    thread.start()
+    return thread
 
 
 def ingest_all(runtime: Runtime, *, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from core.errors import ConfigError
 from monitor.cli import config_error, console, print_json
 
 if TYPE_CHECKING:
+    from connectors.sandbox import Sandbox
     from monitor.runtime import Runtime
 
 
@@ -73,10 +74,11 @@ def demo(
         )
         if once:
             return
-        _serve(runtime, port)
+        _serve(runtime, sandbox, port)
 
 
-def _serve(runtime: Runtime, port: int) -> None:
+def _serve(runtime: Runtime, sandbox: Sandbox, port: int) -> None:
+    from monitor.demo import connect_webhook
     from monitor.scheduler import build_scheduler
     from web.serve import serve
     from web.users import ensure_demo_users
@@ -91,7 +93,18 @@ def _serve(runtime: Runtime, port: int) -> None:
         )
     scheduler = build_scheduler(runtime)
     scheduler.start()
+    connect_webhook(runtime, sandbox, port)
     console.print(f"\nOpen http://127.0.0.1:{port}/ in your browser. Press Ctrl+C to stop.")
+    console.print(
+        "To see a new comment arrive (through the Facebook webhook, in a second or two), "
+        "post one on the stand-in Facebook Page from another terminal:\n"
+        f"  curl -X POST {sandbox.urls.root}/_sandbox/comments "
+        '-d \'{"platform": "facebook", "post_id": "fb-p01", '
+        '"text": "I am scared to go home tonight"}\'',
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
     try:
         serve(runtime, host="127.0.0.1", port=port)
     finally:
