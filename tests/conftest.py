@@ -70,3 +70,18 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 def policy() -> SchoolPolicy:
     """The packaged default policy (fictional Hollybrook Primary School)."""
     return load_policy(DEFAULT_POLICY)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Commands configure logging for the whole process; put it back after each test."""
+    import logging
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    yield
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
