@@ -163,6 +163,8 @@ def _valid(comment: Comment, policy: SchoolPolicy, channel: Channel) -> str:
         return "wrong platform"
     if not comment.external_id or len(comment.external_id) > 200:
         return "bad id"
+    if repo.storable(comment.external_id) != comment.external_id:
+        return "unstorable id"
     if comment.created_at.tzinfo is None:
         return "naive timestamp"
     return ""

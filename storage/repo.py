@@ -78,9 +78,24 @@ def existing_external_ids(
     return found
 
 
+def storable(text: str) -> str:
+    """``text`` with what no database can store replaced by U+FFFD.
+
+    That is NUL, and lone UTF-16 surrogates (half an emoji, as platform JSON
+    sometimes sends: ``"\\ud83d"``), which no UTF-8 encoder accepts.
+    """
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def clean_text(text: str) -> tuple[str, bool]:
-    """Make text storable everywhere: no NUL characters, at most ``MAX_TEXT`` characters."""
-    cleaned = text.replace("\x00", "\ufffd")
+    """Make text storable everywhere (see ``storable``), at most ``MAX_TEXT`` characters."""
+    cleaned = storable(text)
     if len(cleaned) > MAX_TEXT:
         return cleaned[:MAX_TEXT], True
     return cleaned, False
@@ -94,14 +109,14 @@ def insert_comment(session: Session, *, comment: Comment, source_id: str) -> Com
         source_id=source_id,
         platform=comment.platform.value,
         external_id=comment.external_id,
-        thread_id=comment.thread_id,
-        parent_id=comment.parent_id,
-        author_id=comment.author_id[:200],
+        thread_id=storable(comment.thread_id)[:200],
+        parent_id=storable(comment.parent_id)[:200] if comment.parent_id else None,
+        author_id=storable(comment.author_id)[:200],
         author_name=clean_text(comment.author_name)[0][:300],
         text=text,
         thread_title=clean_text(comment.thread_title)[0][:4000],
         created_at=comment.created_at,
-        permalink=comment.permalink[:1000],
+        permalink=storable(comment.permalink)[:1000],
         raw=_jsonable(comment.raw),
         text_truncated=truncated,
     )
@@ -116,11 +131,22 @@ def _jsonable(raw: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in list(raw.items())[:50]:
         if isinstance(value, str):
-            out[str(key)] = value.replace("\x00", "")[:2000]
+            out[storable(str(key))] = storable(value)[:2000]
         elif isinstance(value, int | float | bool) or value is None:
-            out[str(key)] = value
-        elif isinstance(value, dict | list):
-            out[str(key)] = _jsonable(value) if isinstance(value, dict) else value[:20]
+            out[storable(str(key))] = value
+        elif isinstance(value, dict):
+            out[storable(str(key))] = _jsonable(value)
+        elif isinstance(value, list):
+            out[storable(str(key))] = [
+                storable(v)[:2000]
+                if isinstance(v, str)
+                else _jsonable(v)
+                if isinstance(v, dict)
+                else v
+                if isinstance(v, int | float | bool) or v is None
+                else str(v)
+                for v in value[:20]
+            ]
     return out
 
 

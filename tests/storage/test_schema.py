@@ -87,14 +87,14 @@ def test_comment_is_unique_per_school_platform_and_id(factory: sessionmaker[Sess
 
 
 def test_text_with_nul_and_huge_text_is_stored_safely(factory: sessionmaker[Session]) -> None:
-    huge = "a\x00b" + "x" * (repo.MAX_TEXT + 5000)
+    huge = "a\x00b\ud83d" + "x" * (repo.MAX_TEXT + 5000)  # NUL and half an emoji
     with session_scope(factory) as session:
         repo.ensure_school(session, school_id="hollybrook", name="Hollybrook Primary School")
         repo.insert_comment(session, comment=_comment("big", huge), source_id="facebook")
     with factory() as session:
         row = session.scalars(select(CommentRow).where(CommentRow.external_id == "big")).one()
     assert len(row.text) == repo.MAX_TEXT
-    assert "\x00" not in row.text
+    assert "\x00" not in row.text and row.text.startswith("a\ufffdb\ufffd")
     assert row.text_truncated is True
 
 
