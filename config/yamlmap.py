@@ -183,7 +183,14 @@ def parse(text: str) -> tuple[Any, LineMap]:
         YamlProblem: Bad syntax, several documents, an impossible date, or
             nesting or aliases beyond sane limits.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a control character, found before parsing
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlProblem(
+            f"not valid YAML: character {exc.character!r} is not allowed in a policy file",
+            line,
+        ) from exc
     try:
         node = loader.get_single_node()
         lines = LineMap()
