@@ -17,8 +17,9 @@ from core.models import Batch, Comment, Platform
 log = logging.getLogger(__name__)
 
 SourceKey = tuple[str, str, str, str]
-ODD_DATA = (KeyError, TypeError, AttributeError, IndexError, ValueError)
-"""What a client library or our parsing raises on platform JSON of an unexpected shape."""
+ODD_DATA = (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError)
+"""What a client library or our parsing raises on platform JSON of an unexpected shape
+(``OverflowError``: google-auth given a token expiry it cannot represent)."""
 _LOCK = threading.Lock()
 _BACKLOGS: dict[SourceKey, tuple[str, list[Comment], Position]] = {}
 _STATS: dict[SourceKey, Counter[str]] = {}
