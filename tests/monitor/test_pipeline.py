@@ -68,6 +68,23 @@ def _cycle(
     )
 
 
+def _ingest(
+    factory: sessionmaker[Session],
+    policy: SchoolPolicy,
+    connector: ScenarioConnector,
+    classifier: OracleClassifier,
+    batch: Batch,
+) -> CycleReport:
+    return ingest_batch(
+        factory=factory,
+        policy=policy,
+        channel=policy.channel("facebook"),
+        connector=connector,
+        classifier=classifier,
+        batch=batch,
+    )
+
+
 def _drain(
     factory: sessionmaker[Session],
     policy: SchoolPolicy,
@@ -297,14 +314,7 @@ def test_an_edit_that_makes_a_comment_harmful_is_reclassified_and_routed(
     edited = _edited_copy(
         original, "he hurts me at home and I am scared", Category.ABUSE_DISCLOSURE
     )
-    report = ingest_batch(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=connector,
-        classifier=classifier,
-        batch=Batch(comments=(edited,), cursor=None),
-    )
+    report = _ingest(factory, policy, connector, classifier, Batch(comments=(edited,), cursor=None))
     assert (report.stored, report.edited, report.alerts) == (0, 1, 1)
     with factory() as session:
         row = session.scalars(
@@ -335,13 +345,8 @@ def test_an_edit_never_lowers_a_category_by_itself(
     )
     _drain(factory, policy, connector, classifier)
     calm = _edited_copy(original, "sorry, lovely assembly", Category.BENIGN)
-    ingest_batch(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=connector,
-        classifier=classifier,
-        batch=Batch(comments=(calm,), cursor=None, removed=()),
+    _ingest(
+        factory, policy, connector, classifier, Batch(comments=(calm,), cursor=None, removed=())
     )
     with factory() as session:
         row = session.scalars(
@@ -362,13 +367,8 @@ def test_removed_comments_are_marked_not_forgotten(
     _drain(factory, policy, connector, classifier)
     with factory() as session:
         gone = session.scalars(select(CommentRow.external_id).limit(1)).one()
-    ingest_batch(
-        factory=factory,
-        policy=policy,
-        channel=policy.channel("facebook"),
-        connector=connector,
-        classifier=classifier,
-        batch=Batch(comments=(), cursor=None, removed=(gone,)),
+    _ingest(
+        factory, policy, connector, classifier, Batch(comments=(), cursor=None, removed=(gone,))
     )
     with factory() as session:
         row = session.scalars(select(CommentRow).where(CommentRow.external_id == gone)).one()
