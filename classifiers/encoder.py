@@ -53,6 +53,35 @@ def model_fingerprint(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def tuned_digest(state: dict[str, npt.NDArray[np.float32]]) -> str:
+    """A short hash of fine-tuned weights (part of the encoder's version)."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(state[name], dtype=np.float16).tobytes())
+    return h.hexdigest()[:8]
+
+
+def save_tuned(path: Path, state: dict[str, npt.NDArray[np.float32]]) -> None:
+    """Write fine-tuned layer weights as a compressed npz of float16 arrays (no pickle)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {name.replace(".", "__"): a.astype(np.float16) for name, a in state.items()}
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+
+def read_tuned(path: Path) -> dict[str, npt.NDArray[np.float32]]:
+    """Read weights written by :func:`save_tuned`.
+
+    Raises:
+        ClassifierError: when the file is missing or unreadable.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k.replace("__", "."): data[k].astype(np.float32) for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ClassifierError(f"could not read the fine-tuned encoder in {path}: {exc}") from exc
+
+
 class Encoder:
     """Mean-pooled sentence embeddings from a local model directory.
 
@@ -66,6 +95,7 @@ class Encoder:
         threads: int = 2,
         max_tokens: int = MAX_TOKENS,
         layers: int | None = None,
+        tuned: Path | None = None,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -102,7 +132,48 @@ class Encoder:
         self.name = path.name if path.name != "model" else path.parent.name
         self.version = model_fingerprint(path) + (f"-L{self.layers}" if self.layers < total else "")
         self._lock = threading.Lock()
+        if tuned is not None:
+            self.load_tuned(read_tuned(tuned))
         log.info("loaded encoder %s@%s (dim %d)", self.name, self.version, self.dim)
+
+    @property
+    def torch_model(self) -> Any:
+        """The underlying transformers model (for fine-tuning)."""
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's tokenizer."""
+        return self._tok
+
+    def tuned_state(self) -> dict[str, npt.NDArray[np.float32]]:
+        """The transformer layers' weights (what fine-tuning changes), as arrays."""
+        return {
+            name: tensor.detach().cpu().numpy().astype(np.float32)
+            for name, tensor in self._model.encoder.state_dict().items()
+        }
+
+    def load_tuned(self, state: dict[str, npt.NDArray[np.float32]]) -> None:
+        """Replace the transformer layers' weights by fine-tuned ones.
+
+        Raises:
+            ClassifierError: when the weights do not fit this model's layers.
+        """
+        torch = self._torch
+        current = self._model.encoder.state_dict()
+        if set(state) != set(current):
+            raise ClassifierError(
+                "the fine-tuned encoder weights do not match this model "
+                f"({len(state)} tensors, the model has {len(current)})"
+            )
+        tensors = {}
+        for name, array in state.items():
+            if tuple(array.shape) != tuple(current[name].shape):
+                raise ClassifierError(f"fine-tuned weight {name} has the wrong shape")
+            tensors[name] = torch.from_numpy(np.asarray(array, dtype=np.float32))
+        self._model.encoder.load_state_dict(tensors)
+        self._model.eval()
+        self.version = self.version.split("-ft")[0] + "-ft" + tuned_digest(state)
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> npt.NDArray[np.float32]:
         """Embed ``texts``; returns an array of shape (len(texts), dim)."""

@@ -37,10 +37,12 @@ def load_model(
             return cached
         heads = Heads.load(weights_path)
         spec = heads.meta.get("encoder", {})
+        tuned = spec.get("tuned")
         encoder = Encoder(
             model_path,
             layers=spec.get("layers"),
             max_tokens=int(spec.get("max_tokens", MAX_TOKENS)),
+            tuned=weights_path / str(tuned) if tuned else None,
         )
         trained_on = str(heads.meta.get("encoder", {}).get("fingerprint", ""))
         if trained_on and trained_on != encoder.version:

@@ -35,7 +35,8 @@ from core.models import Category, Context
 
 log = logging.getLogger(__name__)
 
-HEADS_VERSION_PREFIX = "1"
+HEADS_VERSION_PREFIX = "2"
+CALIBRATION_SALT = "schoolwatch-calib-v1"
 HIGH_RECALL: frozenset[Category] = frozenset(
     {
         Category.SELF_HARM,
@@ -203,7 +204,7 @@ def train(
 ) -> TrainResult:
     """Fit heads and combiner on ``examples``; see the module docstring."""
     say = progress or (lambda _msg: None)
-    fit_part, calib_part = split(examples, 20, salt="schoolwatch-calib-v1")
+    fit_part, calib_part = split(examples, 20, salt=CALIBRATION_SALT)
     say(f"{len(fit_part)} examples to fit the heads, {len(calib_part)} to calibrate")
     emb_f, ngr_f = _features(encoder, cache, fit_part)
     emb_c, ngr_c = _features(encoder, cache, calib_part)

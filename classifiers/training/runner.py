@@ -10,8 +10,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from classifiers.base import Classifier
-from classifiers.encoder import DEFAULT_LAYERS, Encoder, default_model_dir
+from classifiers.encoder import (
+    DEFAULT_LAYERS,
+    Encoder,
+    default_model_dir,
+    read_tuned,
+    save_tuned,
+    tuned_digest,
+)
 from classifiers.heads import WEIGHTS_DIR, Heads
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import (
@@ -19,9 +29,11 @@ from classifiers.training.data import (
     TRAINING_DIR,
     Example,
     read_labelled,
+    split,
 )
 from classifiers.training.evaluate import Evaluation, evaluate
-from classifiers.training.fit import train
+from classifiers.training.finetune import TuneSettings, fine_tune
+from classifiers.training.fit import CALIBRATION_SALT, train
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Platform, Verdict
 
@@ -29,6 +41,13 @@ log = logging.getLogger(__name__)
 
 EVALUATION_CSV = TRAINING_DIR / "evaluation.csv"
 """The shipped evaluation set (never trained on): the gate for retraining."""
+
+TUNED_FILE = "encoder.npz"
+"""The fine-tuned encoder layers, saved beside the heads."""
+
+HEADS_ONLY_SOURCES = frozenset({"school_dev"})
+"""Training rows used for the heads but never to fine-tune the encoder, so that
+``schoolwatch eval --folds`` can measure the model on them honestly."""
 
 CACHE_PATH = Path("var") / "classifier" / "embeddings.npz"
 BATCH = 256
@@ -39,11 +58,19 @@ def _key(text: str) -> str:
     return _SPACE.sub(" ", text.strip().lower())
 
 
-def training_texts(paths: Sequence[Path] | None = None) -> set[str]:
-    """Normalised texts of the shipped training CSVs (to keep them out of evaluations)."""
+def training_texts(paths: Sequence[Path] | None = None, *, tuned_only: bool = False) -> set[str]:
+    """Normalised texts of the shipped training CSVs (to keep them out of evaluations).
+
+    With ``tuned_only``, only the files the encoder is fine-tuned on count (rows of
+    :data:`HEADS_ONLY_SOURCES` can be measured by cross-validation).
+    """
     files = paths or [TRAINING_DIR / name for name in SHIPPED_TRAINING]
     existing = [p for p in files if p.is_file()]
-    return {_key(ex.text) for ex in read_labelled(existing).examples}
+    return {
+        _key(ex.text)
+        for ex in read_labelled(existing).examples
+        if not (tuned_only and ex.source in HEADS_ONLY_SOURCES)
+    }
 
 
 def classify_texts(
@@ -99,6 +126,18 @@ def score_for_gate(ev: Evaluation) -> float:
     return ev.binary["f1"] + ev.macro_f1
 
 
+def _current_encoder_state(
+    weights_dir: Path,
+) -> dict[str, npt.NDArray[np.float32]] | None:
+    """The fine-tuned encoder weights the heads in ``weights_dir`` use, if any."""
+    try:
+        spec = Heads.load(weights_dir).meta.get("encoder", {})
+    except Exception:  # noqa: BLE001 - no usable heads there: nothing to keep
+        return None
+    tuned = spec.get("tuned")
+    return read_tuned(weights_dir / str(tuned)) if tuned else None
+
+
 def run_training(
     policy: SchoolPolicy,
     examples: Sequence[Example],
@@ -109,30 +148,64 @@ def run_training(
     cache_path: Path | None = CACHE_PATH,
     say: Callable[[str], None] | None = None,
     layers: int | None = DEFAULT_LAYERS,
+    tune: TuneSettings | None = None,
+    keep_encoder: bool = False,
+    eval_examples: Sequence[Example] | None = None,
 ) -> TrainOutcome:
-    """Train heads on ``examples``; save them to ``out_dir`` (when ``gate``, only if no worse).
+    """Fine-tune the encoder, train heads on ``examples`` and save them to ``out_dir``.
 
-    With ``gate`` the current heads in ``out_dir`` and the new ones are both
-    evaluated on the shipped evaluation set, and the new ones replace the old
-    only when they score no worse.
+    The encoder's layers are fine-tuned on the fitting part of ``examples``
+    (never on rows from :data:`HEADS_ONLY_SOURCES`, nor on the calibration
+    part); with ``keep_encoder`` the fine-tuned encoder already in ``out_dir``
+    (or the shipped one) is reused and only the heads are retrained. With
+    ``gate`` the current model in ``out_dir`` and the new one are both evaluated
+    on the shipped evaluation set (or ``eval_examples``), and the new one
+    replaces the old only when it scores no worse.
     """
     from classifiers.ensemble import EnsembleClassifier
+    from classifiers.registry import load_model
 
     speak = say or (lambda _m: None)
-    encoder = Encoder((model_dir or default_model_dir()).resolve(), layers=layers)
+    base_dir = (model_dir or default_model_dir()).resolve()
+    encoder = Encoder(base_dir, layers=layers)
+    state: dict[str, npt.NDArray[np.float32]] | None = None
+    tuned_on = 0
+    if keep_encoder:
+        state = _current_encoder_state(out_dir)
+        if state is None and out_dir.resolve() != WEIGHTS_DIR.resolve():
+            state = _current_encoder_state(WEIGHTS_DIR)
+        if state is not None:
+            speak("keeping the current fine-tuned encoder; retraining the heads only")
+    else:
+        fit_part, _calib = split(examples, 20, salt=CALIBRATION_SALT)
+        tune_on = [e for e in fit_part if e.source not in HEADS_ONLY_SOURCES]
+        tuned_on = len(tune_on)
+        speak(f"fine-tuning the encoder on {tuned_on} examples")
+        state = fine_tune(encoder, tune_on, tune, speak)
+    if state is not None:
+        # the shipped file holds float16: train the heads on exactly what will be loaded
+        state = {k: v.astype(np.float16).astype(np.float32) for k, v in state.items()}
+        encoder.load_tuned(state)
     cache = EmbeddingCache(cache_path)
     result = train(examples, encoder, policy, cache, speak)
     cache.save()
-    eval_examples = read_labelled([EVALUATION_CSV]).examples if EVALUATION_CSV.is_file() else []
+    spec = result.heads.meta["encoder"]
+    if state is not None:
+        spec["tuned"] = TUNED_FILE
+        spec["tuned_digest"] = tuned_digest(state)
+        if tuned_on:
+            spec["tuned_on"] = tuned_on
+    if eval_examples is None:
+        eval_examples = read_labelled([EVALUATION_CSV]).examples if EVALUATION_CSV.is_file() else []
     before: Evaluation | None = None
     if gate and eval_examples:
         try:
-            old = Heads.load(out_dir)
-        except Exception:  # noqa: BLE001 - no usable old heads: nothing to compare with
+            old_encoder, old = load_model(model_dir, out_dir)
+        except Exception:  # noqa: BLE001 - no usable old model: nothing to compare with
             old = None
         if old is not None:
             speak("evaluating the current model on the shipped evaluation set")
-            before = evaluate_examples(EnsembleClassifier(policy, encoder, old), eval_examples)
+            before = evaluate_examples(EnsembleClassifier(policy, old_encoder, old), eval_examples)
     after_eval: Evaluation
     if eval_examples:
         speak("evaluating the new model on the shipped evaluation set")
@@ -150,9 +223,16 @@ def run_training(
         dir=out_dir.parent if out_dir.parent.exists() else None
     ) as tmp:
         result.heads.save(Path(tmp))
+        names = ["heads.npz", "heads.json"]
+        if state is not None:
+            save_tuned(Path(tmp) / TUNED_FILE, state)
+            names.insert(0, TUNED_FILE)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for name in ("heads.npz", "heads.json"):
+        # the encoder first, heads.json last: heads.json names the encoder it needs
+        for name in sorted(names, key=lambda n: n == "heads.json"):
             shutil.move(str(Path(tmp) / name), str(out_dir / name))
+        if state is None:
+            (out_dir / TUNED_FILE).unlink(missing_ok=True)
     from classifiers import registry
 
     registry.forget()

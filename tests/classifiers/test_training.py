@@ -1,0 +1,205 @@
+"""``schoolwatch train``: fine-tuning, the heads, the "no worse" gate and cross-validation.
+
+These run the real training code on small labelled sets (the shipped model's
+full training run takes about ten minutes and is described in docs/evaluation.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from classifiers import registry
+from classifiers.encoder import Encoder, default_model_dir, read_tuned
+from classifiers.ensemble import EnsembleClassifier
+from classifiers.training.crossval import cross_validate, fold_of
+from classifiers.training.data import TRAINING_DIR, Example, read_labelled
+from classifiers.training.finetune import TuneSettings
+from classifiers.training.runner import TUNED_FILE, run_training
+from config.policy import SchoolPolicy
+from core.models import Category
+
+QUICK = TuneSettings(epochs=2, batch_size=16, learning_rate=3e-4)
+
+
+def _sample(per_label: int, salt: int = 0) -> list[Example]:
+    """A few school-written examples of every category (from the shipped training file)."""
+    rows = read_labelled([TRAINING_DIR / "school_examples.csv"]).examples
+    out: list[Example] = []
+    for cat in Category:
+        of_cat = [r for r in rows if r.label is cat]
+        out.extend(of_cat[salt :: max(1, len(of_cat) // per_label)][:per_label])
+    return out
+
+
+@pytest.fixture(scope="module")
+def small() -> list[Example]:
+    return _sample(12)
+
+
+@pytest.fixture(scope="module")
+def holdout() -> list[Example]:
+    return _sample(3, salt=5)
+
+
+def test_training_fine_tunes_the_encoder_and_saves_a_loadable_model(
+    policy: SchoolPolicy, small: list[Example], holdout: list[Example], tmp_path: Path
+) -> None:
+    said: list[str] = []
+    outcome = run_training(
+        policy,
+        small,
+        out_dir=tmp_path,
+        cache_path=None,
+        tune=QUICK,
+        eval_examples=holdout,
+        say=said.append,
+    )
+    assert outcome.saved
+    assert {p.name for p in tmp_path.iterdir()} == {"heads.json", "heads.npz", TUNED_FILE}
+    assert any(m.startswith("fine-tuning the encoder on") for m in said)
+    spec = outcome.heads.meta["encoder"]
+    assert spec["tuned"] == TUNED_FILE
+
+    # the fine-tuned layers differ from the base model's, and are what a loaded model uses
+    base = Encoder(default_model_dir(), layers=spec["layers"])
+    tuned = read_tuned(tmp_path / TUNED_FILE)
+    base_state = base.tuned_state()
+    assert set(tuned) == set(base_state)
+    assert any(not np.allclose(tuned[k], base_state[k], atol=1e-3) for k in tuned)
+    clf = registry.build_classifier(policy, weights_dir=tmp_path)
+    assert isinstance(clf, EnsembleClassifier)
+    assert clf.encoder.version == spec["fingerprint"]
+    assert "-ft" in clf.encoder.version
+    assert outcome.after.n == len(holdout)
+    verdicts = clf.classify_texts([e.text for e in holdout])
+    assert len(verdicts) == len(holdout)
+    registry.forget()
+
+
+def test_gate_keeps_the_current_model_when_the_new_one_is_worse(
+    policy: SchoolPolicy, small: list[Example], holdout: list[Example], tmp_path: Path
+) -> None:
+    first = run_training(
+        policy, small, out_dir=tmp_path, cache_path=None, tune=QUICK, eval_examples=holdout
+    )
+    assert first.saved
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    # the same texts with every label moved to the next category: a much worse model
+    cats = list(Category)
+    scrambled = [
+        Example(e.text, cats[(cats.index(e.label) + 1) % len(cats)], e.source, e.group)
+        for e in small
+    ]
+    said: list[str] = []
+    second = run_training(
+        policy,
+        scrambled,
+        out_dir=tmp_path,
+        cache_path=None,
+        gate=True,
+        keep_encoder=True,
+        eval_examples=holdout,
+        say=said.append,
+    )
+    assert second.before is not None
+    assert not second.saved
+    assert "current model is kept" in second.reason
+    assert second.after.binary["f1"] + second.after.macro_f1 < (
+        second.before.binary["f1"] + second.before.macro_f1
+    )
+    assert "keeping the current fine-tuned encoder; retraining the heads only" in said
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    registry.forget()
+
+
+def test_cross_validation_scores_each_row_by_a_model_that_did_not_see_it(
+    policy: SchoolPolicy, small: list[Example]
+) -> None:
+    encoder = Encoder(default_model_dir(), layers=3)
+    rows = [Example(e.text, e.label, "school_dev", f"post {i % 6}") for i, e in enumerate(small)]
+    folds = {fold_of(r, 2) for r in rows}
+    assert folds == {0, 1}  # both folds have rows
+    said: list[str] = []
+    verdicts = cross_validate(policy, encoder, [], rows, folds=2, say=said.append)
+    assert len(verdicts) == len(rows)
+    assert [m.split(":")[0] for m in said] == ["fold 1/2", "fold 2/2"]
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        cross_validate(policy, encoder, [], rows, folds=1)
+
+
+def test_train_command_with_moderators_decisions_prints_before_and_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small: list[Example], holdout: list[Example]
+) -> None:
+    """`schoolwatch train --include-decisions --keep-encoder` on a real database."""
+    from sqlalchemy import select
+
+    from monitor.commands.classify import register
+    from storage.db import make_engine, migrate, session_factory, session_scope
+    from storage.tables import ModerationLabel, School
+
+    url = f"sqlite:///{tmp_path / 'sw.db'}"
+    monkeypatch.setenv("SCHOOLWATCH_DATABASE_URL", url)
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(session_factory(engine)) as session:
+        if session.scalars(select(School).where(School.id == "hollybrook")).first() is None:
+            session.add(School(id="hollybrook", name="Hollybrook Primary School"))
+            session.flush()
+        session.add_all(
+            ModerationLabel(
+                school_id="hollybrook",
+                text=text,
+                predicted="bullying",
+                label=label,
+                kind="false_positive" if label == "benign" else "confirmed",
+                actor="karen.holt",
+            )
+            for text, label in [
+                ("you lot are killing it on sports day", "benign"),
+                ("Harvey in 5R is a fat loser and everyone should ignore him", "bullying"),
+            ]
+        )
+    engine.dispose()
+
+    def write(path: Path, rows: list[Example]) -> Path:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label"])
+            w.writerows([e.text, e.label.value] for e in rows)
+        return path
+
+    train_csv = write(tmp_path / "train.csv", small)
+    eval_csv = write(tmp_path / "eval.csv", holdout)
+    out = tmp_path / "model"
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    first = runner.invoke(
+        app, ["train", str(train_csv), "--out", str(out), "--eval", str(eval_csv)]
+    )
+    assert first.exit_code == 0, first.output
+    assert "Saved the new model" in first.output
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(train_csv),
+            "--include-decisions",
+            "--keep-encoder",
+            "--out",
+            str(out),
+            "--eval",
+            str(eval_csv),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Added 2 moderators' decisions." in result.output
+    assert "Before" in result.output and "After" in result.output
+    assert ("Saved the new model" in result.output) != ("current model is kept" in result.output)
+    registry.forget()
