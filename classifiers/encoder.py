@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 MAX_TOKENS = 128
 DEFAULT_LAYERS = 3
-"""Transformer layers used by default (of six): twice as fast, see docs/evaluation.md."""
+"""Transformer layers used by default (of six): as accurate on school comments, and twice
+as fast, as all six (see docs/evaluation.md)."""
+DEFAULT_QUANTIZE = True
+"""``schoolwatch train`` quantises the encoder to 8-bit weights: about twice as fast on a
+CPU, and as accurate once the heads are trained on it (docs/evaluation.md)."""
 BATCH_SIZE = 32
 
 
@@ -96,6 +100,7 @@ class Encoder:
         max_tokens: int = MAX_TOKENS,
         layers: int | None = None,
         tuned: Path | None = None,
+        quantize: bool = False,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -132,9 +137,31 @@ class Encoder:
         self.name = path.name if path.name != "model" else path.parent.name
         self.version = model_fingerprint(path) + (f"-L{self.layers}" if self.layers < total else "")
         self._lock = threading.Lock()
+        self.quantized = False
         if tuned is not None:
             self.load_tuned(read_tuned(tuned))
+        if quantize:
+            self.quantize()
         log.info("loaded encoder %s@%s (dim %d)", self.name, self.version, self.dim)
+
+    def quantize(self) -> None:
+        """Use 8-bit integer weights for the linear layers (dynamic quantisation).
+
+        About three times faster on a CPU; the heads must be trained on the
+        quantised encoder (its version says so), because its embeddings differ.
+        """
+        import warnings
+
+        torch = self._torch
+        with warnings.catch_warnings():
+            # torch.ao.quantization's eager mode is deprecated in favour of torchao,
+            # which is not installed; its behaviour is unchanged in this torch version
+            warnings.simplefilter("ignore")
+            self._model = torch.ao.quantization.quantize_dynamic(
+                self._model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        self.quantized = True
+        self.version += "-q8"
 
     @property
     def torch_model(self) -> Any:
@@ -159,6 +186,8 @@ class Encoder:
         Raises:
             ClassifierError: when the weights do not fit this model's layers.
         """
+        if self.quantized:
+            raise ClassifierError("fine-tuned weights must be loaded before quantising")
         torch = self._torch
         current = self._model.encoder.state_dict()
         if set(state) != set(current):

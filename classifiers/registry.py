@@ -43,6 +43,7 @@ def load_model(
             layers=spec.get("layers"),
             max_tokens=int(spec.get("max_tokens", MAX_TOKENS)),
             tuned=weights_path / str(tuned) if tuned else None,
+            quantize=bool(spec.get("quantized", False)),
         )
         trained_on = str(heads.meta.get("encoder", {}).get("fingerprint", ""))
         if trained_on and trained_on != encoder.version:

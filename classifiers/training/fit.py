@@ -50,6 +50,8 @@ C_HEAD = 0.5
 C_SOFTMAX = 2.0
 SCHOOL_ONLY: tuple[Category, ...] = (Category.CRITICISM, Category.DEFAMATION, Category.THREAT)
 SCHOOL_WEIGHT = 3.0
+DEV_WEIGHT = 3.0
+"""Weight of the school development set's rows (real-register comments, few of them)."""
 Progress = Callable[[str], None]
 
 
@@ -66,7 +68,11 @@ def _weights(examples: Sequence[Example]) -> npt.NDArray[np.float64]:
     """School-written examples count more: they are fewer and closer to real comments."""
     return np.array(
         [
-            SCHOOL_WEIGHT if not ex.source or ex.source.startswith("school") else 1.0
+            DEV_WEIGHT
+            if ex.source == "school_dev"
+            else SCHOOL_WEIGHT
+            if not ex.source or ex.source.startswith("school")
+            else 1.0
             for ex in examples
         ]
     )
@@ -281,6 +287,7 @@ def train(
             "fingerprint": encoder.version,
             "max_tokens": encoder.max_tokens,
             "layers": encoder.layers,
+            "quantized": encoder.quantized,
         },
         "features": {"word": WORD_FEATURES, "char": CHAR_FEATURES, "embedding": dim},
         "stacker": stacker,

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from classifiers.base import Classifier
 from classifiers.encoder import (
     DEFAULT_LAYERS,
+    DEFAULT_QUANTIZE,
     Encoder,
     default_model_dir,
     read_tuned,
@@ -151,13 +152,15 @@ def run_training(
     tune: TuneSettings | None = None,
     keep_encoder: bool = False,
     eval_examples: Sequence[Example] | None = None,
+    quantize: bool = DEFAULT_QUANTIZE,
 ) -> TrainOutcome:
-    """Fine-tune the encoder, train heads on ``examples`` and save them to ``out_dir``.
+    """Train heads on ``examples`` (optionally fine-tuning the encoder) and save to ``out_dir``.
 
-    The encoder's layers are fine-tuned on the fitting part of ``examples``
-    (never on rows from :data:`HEADS_ONLY_SOURCES`, nor on the calibration
-    part); with ``keep_encoder`` the fine-tuned encoder already in ``out_dir``
-    (or the shipped one) is reused and only the heads are retrained. With
+    With ``tune``, the encoder's layers are first fine-tuned on the fitting part
+    of ``examples`` (never on rows from :data:`HEADS_ONLY_SOURCES`, nor on the
+    calibration part). With ``keep_encoder`` the fine-tuned encoder already in
+    ``out_dir`` (or the shipped one) is reused. With ``quantize`` the encoder's
+    linear layers use 8-bit weights (after any fine-tuning). With
     ``gate`` the current model in ``out_dir`` and the new one are both evaluated
     on the shipped evaluation set (or ``eval_examples``), and the new one
     replaces the old only when it scores no worse.
@@ -176,7 +179,7 @@ def run_training(
             state = _current_encoder_state(WEIGHTS_DIR)
         if state is not None:
             speak("keeping the current fine-tuned encoder; retraining the heads only")
-    else:
+    elif tune is not None:
         fit_part, _calib = split(examples, 20, salt=CALIBRATION_SALT)
         tune_on = [e for e in fit_part if e.source not in HEADS_ONLY_SOURCES]
         tuned_on = len(tune_on)
@@ -186,6 +189,8 @@ def run_training(
         # the shipped file holds float16: train the heads on exactly what will be loaded
         state = {k: v.astype(np.float16).astype(np.float32) for k, v in state.items()}
         encoder.load_tuned(state)
+    if quantize:
+        encoder.quantize()
     cache = EmbeddingCache(cache_path)
     result = train(examples, encoder, policy, cache, speak)
     cache.save()

@@ -1,7 +1,7 @@
 """``schoolwatch train``: fine-tuning, the heads, the "no worse" gate and cross-validation.
 
 These run the real training code on small labelled sets (the shipped model's
-full training run takes about ten minutes and is described in docs/evaluation.md).
+full training run is described in docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -81,14 +81,33 @@ def test_training_fine_tunes_the_encoder_and_saves_a_loadable_model(
     assert len(verdicts) == len(holdout)
     registry.forget()
 
+    # --keep-encoder: the heads are retrained on the same fine-tuned layers
+    encoder_file = (tmp_path / TUNED_FILE).read_bytes()
+    said.clear()
+    again = run_training(
+        policy,
+        small[::2],
+        out_dir=tmp_path,
+        cache_path=None,
+        keep_encoder=True,
+        eval_examples=holdout,
+        say=said.append,
+    )
+    assert again.saved
+    assert "keeping the current fine-tuned encoder; retraining the heads only" in said
+    assert not any(m.startswith("fine-tuning") for m in said)
+    assert (tmp_path / TUNED_FILE).read_bytes() == encoder_file
+    assert again.heads.meta["encoder"]["fingerprint"] == spec["fingerprint"]
+    assert again.heads.version != outcome.heads.version
+    registry.forget()
+
 
 def test_gate_keeps_the_current_model_when_the_new_one_is_worse(
     policy: SchoolPolicy, small: list[Example], holdout: list[Example], tmp_path: Path
 ) -> None:
-    first = run_training(
-        policy, small, out_dir=tmp_path, cache_path=None, tune=QUICK, eval_examples=holdout
-    )
+    first = run_training(policy, small, out_dir=tmp_path, cache_path=None, eval_examples=holdout)
     assert first.saved
+    assert not (tmp_path / TUNED_FILE).exists()  # not fine-tuned unless asked
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     # the same texts with every label moved to the next category: a much worse model
     cats = list(Category)
@@ -96,16 +115,8 @@ def test_gate_keeps_the_current_model_when_the_new_one_is_worse(
         Example(e.text, cats[(cats.index(e.label) + 1) % len(cats)], e.source, e.group)
         for e in small
     ]
-    said: list[str] = []
     second = run_training(
-        policy,
-        scrambled,
-        out_dir=tmp_path,
-        cache_path=None,
-        gate=True,
-        keep_encoder=True,
-        eval_examples=holdout,
-        say=said.append,
+        policy, scrambled, out_dir=tmp_path, cache_path=None, gate=True, eval_examples=holdout
     )
     assert second.before is not None
     assert not second.saved
@@ -113,7 +124,6 @@ def test_gate_keeps_the_current_model_when_the_new_one_is_worse(
     assert second.after.binary["f1"] + second.after.macro_f1 < (
         second.before.binary["f1"] + second.before.macro_f1
     )
-    assert "keeping the current fine-tuned encoder; retraining the heads only" in said
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     registry.forget()
 
