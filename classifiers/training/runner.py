@@ -209,11 +209,11 @@ def run_training(
         except Exception:  # noqa: BLE001 - no usable old model: nothing to compare with
             old = None
         if old is not None:
-            speak("evaluating the current model on the shipped evaluation set")
+            speak("evaluating the current model on the evaluation set")
             before = evaluate_examples(EnsembleClassifier(policy, old_encoder, old), eval_examples)
     after_eval: Evaluation
     if eval_examples:
-        speak("evaluating the new model on the shipped evaluation set")
+        speak("evaluating the new model on the evaluation set")
         after_eval = evaluate_examples(
             EnsembleClassifier(policy, encoder, result.heads), eval_examples
         )
