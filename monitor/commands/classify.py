@@ -255,14 +255,20 @@ def eval_cmd(
         if len(kept) < len(examples):
             out.print(
                 f"Left out {len(examples) - len(kept)} rows that are in the training files"
-                + (" the language model was fine-tuned on." if folds else "."),
+                + (" (only the school development set is cross-validated)." if folds else "."),
                 highlight=False,
             )
         examples = kept
     if not examples:
         from monitor.cli import fail
 
-        raise fail("no rows to evaluate")
+        hint = (
+            "; every row is in schoolwatch's training files (rows of the school "
+            "development set can be measured with --folds 2)"
+            if report.examples and not folds
+            else ""
+        )
+        raise fail("no rows to evaluate" + hint)
     policy = _load_policy(policy_path)
     clf = _classifier(policy, rules_only, model_dir, model_thresholds)
     if folds:

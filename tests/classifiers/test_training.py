@@ -213,3 +213,20 @@ def test_train_command_with_moderators_decisions_prints_before_and_after(
     assert "Before" in result.output and "After" in result.output
     assert ("Saved the new model" in result.output) != ("current model is kept" in result.output)
     registry.forget()
+
+
+def test_eval_of_rows_the_heads_learnt_from_points_to_folds(tmp_path: Path) -> None:
+    from monitor.commands.classify import register
+
+    rows = read_labelled([TRAINING_DIR / "school_dev.csv"]).examples[:3]
+    path = tmp_path / "dev.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label"])
+        w.writerows([e.text, e.label.value] for e in rows)
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["eval", str(path)])
+    assert result.exit_code != 0
+    assert "Left out 3 rows" in result.output
+    assert "--folds 2" in " ".join(result.output.split())
