@@ -147,7 +147,7 @@ class Encoder:
     def quantize(self) -> None:
         """Use 8-bit integer weights for the linear layers (dynamic quantisation).
 
-        About three times faster on a CPU; the heads must be trained on the
+        About twice as fast on a CPU; the heads must be trained on the
         quantised encoder (its version says so), because its embeddings differ.
         """
         import warnings

@@ -8,7 +8,7 @@ combiner are trained on everything else, and the fold's rows are scored by that
 model. Every row is therefore scored by a model that never saw it.
 
 Rows the encoder was fine-tuned on cannot be measured this way (the encoder
-itself has seen them); they are left out and counted.
+itself has seen them); ``schoolwatch eval --folds`` leaves them out and says how many.
 """
 
 from __future__ import annotations
@@ -18,15 +18,10 @@ from collections.abc import Callable, Sequence
 from classifiers.encoder import Encoder
 from classifiers.ensemble import EnsembleClassifier
 from classifiers.training.cache import EmbeddingCache
-from classifiers.training.data import Example, bucket
+from classifiers.training.data import Example, bucket, text_key
 from classifiers.training.fit import train
 from config.policy import SchoolPolicy
 from core.models import Context, Verdict
-
-
-def text_key(text: str) -> str:
-    """How rows are matched across files: case and spacing do not count."""
-    return " ".join(text.strip().lower().split())
 
 
 def fold_of(example: Example, folds: int) -> int:

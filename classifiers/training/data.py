@@ -69,6 +69,12 @@ def read_labelled(paths: Iterable[Path]) -> ReadReport:
     return ReadReport(examples, skipped)
 
 
+def text_key(text: str) -> str:
+    """How rows are matched across files (training rows left out of evaluations, rows
+    removed before cross-validation): case and spacing do not count."""
+    return " ".join(text.strip().lower().split())
+
+
 def bucket(key: str, buckets: int = 100) -> int:
     """A stable bucket 0..buckets-1 for ``key`` (sha256, not Python's salted hash)."""
     return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % buckets

@@ -25,17 +25,16 @@ import numpy.typing as npt
 from classifiers.encoder import Encoder
 from classifiers.features import prepare
 from classifiers.training.data import Example
+from classifiers.training.fit import example_weights
 from core.models import Category
 
 log = logging.getLogger(__name__)
 
-SCHOOL_WEIGHT = 3.0
-"""School-written examples count this much more than public rows (they are fewer)."""
-
 
 @dataclass(frozen=True)
 class TuneSettings:
-    """How the encoder is fine-tuned (the defaults are what the shipped model used)."""
+    """How the encoder is fine-tuned (``schoolwatch train --fine-tune`` uses the defaults,
+    the 2-epoch run in docs/evaluation.md)."""
 
     epochs: int = 2
     batch_size: int = 32
@@ -84,15 +83,8 @@ def fine_tune(
     classes = list(Category)
     texts = [prepare(e.text) or "." for e in examples]
     labels = np.array([classes.index(e.label) for e in examples], dtype=np.int64)
-    sample_w = (
-        np.array(
-            [
-                SCHOOL_WEIGHT if not e.source or e.source.startswith("school") else 1.0
-                for e in examples
-            ]
-        )
-        * _class_weights(labels, len(classes))[labels]
-    )
+    # school-written rows count more, as for the heads; rare classes count more too
+    sample_w = example_weights(examples) * _class_weights(labels, len(classes))[labels]
 
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

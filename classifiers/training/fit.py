@@ -68,7 +68,7 @@ class TrainResult:
     n_calib: int
 
 
-def _weights(examples: Sequence[Example]) -> npt.NDArray[np.float64]:
+def example_weights(examples: Sequence[Example]) -> npt.NDArray[np.float64]:
     """School-written examples count more: they are fewer and closer to real comments."""
     return np.array(
         [
@@ -224,10 +224,10 @@ def train(
     fitter = _fit_softmax if kind == "softmax" else _fit_heads
     labels = tuple(Category) if kind == "softmax" else MODEL_CATEGORIES
     x_fit = stack(emb_f, ngr_f)
-    ew, nw, b = fitter(x_fit, [e.label for e in fit_part], _weights(fit_part), dim)
+    ew, nw, b = fitter(x_fit, [e.label for e in fit_part], example_weights(fit_part), dim)
     binary_columns = [c.value for c in SCHOOL_ONLY] if kind == "softmax" else []
     if binary_columns:
-        ew, nw, b = _override_binary((ew, nw, b), x_fit, fit_part, _weights(fit_part), dim)
+        ew, nw, b = _override_binary((ew, nw, b), x_fit, fit_part, example_weights(fit_part), dim)
     heads = Heads(labels, ew, nw, b, {"kind": kind, "binary_columns": binary_columns})
 
     say("calibrating the combiner on the calibration part")
@@ -269,9 +269,11 @@ def train(
     ngr_all = sparse.vstack([ngr_f, ngr_c], format="csr")
     everything = list(fit_part) + list(calib_part)
     x_all = stack(emb_all, ngr_all)
-    ew, nw, b = fitter(x_all, [e.label for e in everything], _weights(everything), dim)
+    ew, nw, b = fitter(x_all, [e.label for e in everything], example_weights(everything), dim)
     if binary_columns:
-        ew, nw, b = _override_binary((ew, nw, b), x_all, everything, _weights(everything), dim)
+        ew, nw, b = _override_binary(
+            (ew, nw, b), x_all, everything, example_weights(everything), dim
+        )
     digest = hashlib.sha256(
         "\n".join(f"{e.label.value}\t{e.text}" for e in everything).encode("utf-8")
     ).hexdigest()[:12]

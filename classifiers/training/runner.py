@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from classifiers.training.data import (
     Example,
     read_labelled,
     split,
+    text_key,
 )
 from classifiers.training.evaluate import Evaluation, evaluate
 from classifiers.training.finetune import TuneSettings, fine_tune
@@ -52,11 +52,6 @@ HEADS_ONLY_SOURCES = frozenset({"school_dev"})
 
 CACHE_PATH = Path("var") / "classifier" / "embeddings.npz"
 BATCH = 256
-_SPACE = re.compile(r"\s+")
-
-
-def _key(text: str) -> str:
-    return _SPACE.sub(" ", text.strip().lower())
 
 
 def training_texts(paths: Sequence[Path] | None = None, *, tuned_only: bool = False) -> set[str]:
@@ -68,7 +63,7 @@ def training_texts(paths: Sequence[Path] | None = None, *, tuned_only: bool = Fa
     files = paths or [TRAINING_DIR / name for name in SHIPPED_TRAINING]
     existing = [p for p in files if p.is_file()]
     return {
-        _key(ex.text)
+        text_key(ex.text)
         for ex in read_labelled(existing).examples
         if not (tuned_only and ex.source in HEADS_ONLY_SOURCES)
     }

@@ -226,7 +226,7 @@ def eval_cmd(
     model_dir: ModelDir = None,
 ) -> None:
     """Measure the classifier on labelled comments (CSV files)."""
-    from classifiers.training.data import read_labelled
+    from classifiers.training.data import read_labelled, text_key
     from classifiers.training.evaluate import evaluate
     from classifiers.training.runner import classify_texts, training_texts
 
@@ -251,7 +251,7 @@ def eval_cmd(
         raise fail("--folds needs 2 or more folds, and cannot be used with --rules-only")
     if not include_trained:
         seen = training_texts(tuned_only=bool(folds))
-        kept = [e for e in examples if " ".join(e.text.strip().lower().split()) not in seen]
+        kept = [e for e in examples if text_key(e.text) not in seen]
         if len(kept) < len(examples):
             out.print(
                 f"Left out {len(examples) - len(kept)} rows that are in the training files"
@@ -298,8 +298,8 @@ def _progress() -> Progress:
 def _cross_validated(clf: Any, policy: Any, examples: list[Any], folds: int) -> list[Any]:
     """Score ``examples`` by N-fold cross-validation (see ``classifiers.training.crossval``)."""
     from classifiers.ensemble import EnsembleClassifier
-    from classifiers.training.crossval import cross_validate, text_key
-    from classifiers.training.data import SHIPPED_TRAINING, TRAINING_DIR, read_labelled
+    from classifiers.training.crossval import cross_validate
+    from classifiers.training.data import SHIPPED_TRAINING, TRAINING_DIR, read_labelled, text_key
     from classifiers.training.runner import classify_texts
 
     if not isinstance(clf, EnsembleClassifier):
