@@ -68,6 +68,11 @@ class TrainResult:
     n_calib: int
 
 
+def school_written(example: Example) -> bool:
+    """Whether a row was written in a school's register (not taken from public data)."""
+    return not example.source or example.source.startswith("school")
+
+
 def example_weights(examples: Sequence[Example]) -> npt.NDArray[np.float64]:
     """School-written examples count more: they are fewer and closer to real comments."""
     return np.array(
@@ -75,7 +80,7 @@ def example_weights(examples: Sequence[Example]) -> npt.NDArray[np.float64]:
             DEV_WEIGHT
             if ex.source == "school_dev"
             else SCHOOL_WEIGHT
-            if not ex.source or ex.source.startswith("school")
+            if school_written(ex)
             else 1.0
             for ex in examples
         ]
@@ -163,7 +168,7 @@ def _override_binary(
     the school-written examples only (public "benign" rows include complaints and rows
     that would be threats or claims on a school page, so they are not negatives there)."""
     ew, nw, b = (a.copy() for a in w)
-    school = np.array([not e.source or e.source.startswith("school") for e in examples])
+    school = np.array([school_written(e) for e in examples])
     xs = x[np.flatnonzero(school)]
     ws = weights[school]
     labels = np.array([e.label.value for e in examples])[school]
@@ -178,22 +183,6 @@ def _override_binary(
         coef = clf.coef_[0].astype(np.float32)
         ew[:, j], nw[:, j], b[j] = coef[:dim], coef[dim:], clf.intercept_[0]
     return ew, nw, b
-
-
-def _best_threshold(y: npt.NDArray[np.int_], s: npt.NDArray[np.float64], beta: float) -> float:
-    best, best_t = -1.0, 0.5
-    for t in np.arange(0.2, 0.91, 0.025):
-        pred = s >= t
-        tp = float((pred & (y == 1)).sum())
-        fp = float((pred & (y == 0)).sum())
-        fn = float((~pred & (y == 1)).sum())
-        if tp == 0:
-            continue
-        p, r = tp / (tp + fp), tp / (tp + fn)
-        f = (1 + beta**2) * p * r / (beta**2 * p + r)
-        if f > best + 1e-9:
-            best, best_t = f, float(t)
-    return round(best_t, 3)
 
 
 def _features(
