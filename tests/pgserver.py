@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.netutil import free_port
+
 
 def find_bindir() -> Path | None:
     """The newest installed PostgreSQL server's bin folder, if any."""
@@ -27,18 +29,12 @@ def find_bindir() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresServer:
     """One PostgreSQL server for the whole test session."""
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="schoolwatch-pg-"))
         self.data = self.root / "data"
         self.user: str | None = None

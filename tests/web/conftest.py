@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -36,6 +37,9 @@ from storage.db import session_scope
 from storage.tables import CommentRow, QueueItem
 from web.app import create_app
 from web.users import create_user
+
+if TYPE_CHECKING:
+    from connectors.sandbox import Sandbox
 
 PASSWORD = "correct-horse-battery-7"
 XSS_TEXT = "<script>alert(1)</script> you are all idiots"
@@ -358,3 +362,62 @@ def session_csrf(client: TestClient) -> str:
     page = client.get("/", follow_redirects=True)
     assert page.status_code == 200, page.status_code
     return csrf_of(page.text)
+
+
+@contextmanager
+def live_app(
+    folder: Path, *, webhook_secrets: bool = False
+) -> Iterator[tuple[WebEnv, Sandbox, str]]:
+    """The web app served by uvicorn on 127.0.0.1 over a running platform sandbox.
+
+    Yields the environment, the sandbox and the app's base URL; with
+    ``webhook_secrets`` the app is given the sandbox Page's app secret and verify
+    token, so signed webhook deliveries are accepted.
+    """
+    import threading
+    import time
+
+    import uvicorn
+    from pydantic import SecretStr
+
+    from connectors.registry import build_connector
+    from connectors.sandbox import Sandbox
+    from tests.netutil import free_port
+
+    policy = load_policy(DEFAULT_POLICY)
+    sandbox = Sandbox(
+        scenario_dict(policy.school.id),
+        page_id=policy.channel("facebook").account_id,
+        channel_id=policy.channel("youtube").account_id,
+    ).start()
+
+    def factory(channel: Channel) -> Connector:
+        return build_connector(channel, policy.school, sandbox.settings())
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = build_env(folder, policy=policy, connector_factory=factory, base_url=base)
+    if webhook_secrets:
+        env.runtime.settings = env.runtime.settings.model_copy(
+            update={
+                "facebook_app_secret": SecretStr(sandbox.credentials.app_secret),
+                "facebook_verify_token": SecretStr(sandbox.credentials.verify_token),
+            }
+        )
+    server = uvicorn.Server(
+        uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield env, sandbox, base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sandbox.stop()
+        env.runtime.engine.dispose()

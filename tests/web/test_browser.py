@@ -9,24 +9,17 @@ tests save screenshots of the main pages to ``docs/screenshots/``.
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from config.loader import DEFAULT_POLICY, load_policy
-from config.policy import Channel
-from connectors.base import Connector
-from connectors.registry import build_connector
 from connectors.sandbox import Sandbox
 from monitor.pipeline import run_cycle
-from tests.web.conftest import PASSWORD, ScriptedClassifier, WebEnv, build_env, scenario_dict
+from tests.web.conftest import PASSWORD, ScriptedClassifier, WebEnv, live_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -47,12 +40,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Live:
     """A running web app over the sandbox."""
@@ -70,39 +57,8 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    policy = load_policy(DEFAULT_POLICY)
-    data = scenario_dict(policy.school.id)
-    sandbox = Sandbox(
-        data,
-        page_id=policy.channel("facebook").account_id,
-        channel_id=policy.channel("youtube").account_id,
-    ).start()
-
-    def factory(channel: Channel) -> Connector:
-        return build_connector(channel, policy.school, sandbox.settings())
-
-    port = _free_port()
-    env = build_env(
-        tmp_path_factory.mktemp("browser"),
-        policy=policy,
-        connector_factory=factory,
-        base_url=f"http://127.0.0.1:{port}",
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield Live(env=env, sandbox=sandbox, base=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
-    sandbox.stop()
-    env.runtime.engine.dispose()
+    with live_app(tmp_path_factory.mktemp("browser")) as (env, sandbox, base):
+        yield Live(env=env, sandbox=sandbox, base=base)
 
 
 @pytest.fixture(scope="module")

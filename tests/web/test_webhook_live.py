@@ -8,32 +8,17 @@ to the alert email is printed (the figure in docs/connectors.md).
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
-from pydantic import SecretStr
 from sqlalchemy import select
 
-from config.loader import DEFAULT_POLICY, load_policy
-from config.policy import Channel
-from connectors.base import Connector
-from connectors.registry import build_connector
 from connectors.sandbox import Sandbox
 from storage.tables import AlertRow, AuditEvent, CommentRow, Delivery
-from tests.web.conftest import WebEnv, build_env, scenario_dict
+from tests.web.conftest import WebEnv, live_app
 
 DEADLINE = 30.0  # seconds: generous, so a loaded CI machine does not fail it
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for(check: Callable[[], bool]) -> float:
@@ -47,45 +32,9 @@ def _wait_for(check: Callable[[], bool]) -> float:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebEnv, Sandbox]]:
-    policy = load_policy(DEFAULT_POLICY)
-    sandbox = Sandbox(
-        scenario_dict(policy.school.id),
-        page_id=policy.channel("facebook").account_id,
-        channel_id=policy.channel("youtube").account_id,
-    ).start()
-
-    def factory(channel: Channel) -> Connector:
-        return build_connector(channel, policy.school, sandbox.settings())
-
-    port = _free_port()
-    env = build_env(
-        Path(tmp_path_factory.mktemp("webhook")),
-        policy=policy,
-        connector_factory=factory,
-        base_url=f"http://127.0.0.1:{port}",
-    )
-    env.runtime.settings = env.runtime.settings.model_copy(
-        update={
-            "facebook_app_secret": SecretStr(sandbox.credentials.app_secret),
-            "facebook_verify_token": SecretStr(sandbox.credentials.verify_token),
-        }
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started
-    sandbox.subscribe_webhook(f"http://127.0.0.1:{port}/webhooks/facebook")
-    yield env, sandbox
-    server.should_exit = True
-    thread.join(timeout=10)
-    sandbox.stop()
-    env.runtime.engine.dispose()
+    with live_app(tmp_path_factory.mktemp("webhook"), webhook_secrets=True) as (env, sandbox, base):
+        sandbox.subscribe_webhook(f"{base}/webhooks/facebook")
+        yield env, sandbox
 
 
 def _row(env: WebEnv, external_id: str) -> CommentRow | None:
