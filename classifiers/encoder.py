@@ -149,6 +149,8 @@ class Encoder:
 
         About twice as fast on a CPU; the heads must be trained on the
         quantised encoder (its version says so), because its embeddings differ.
+        Activations are scaled per batch, so a text's embedding depends slightly on
+        the other texts in its batch (cosine about 0.99; see docs/evaluation.md).
         """
         import warnings
 
