@@ -80,6 +80,26 @@ def test_verdicts_in_order_with_model_evidence(ensemble: EnsembleClassifier) -> 
     assert Category.BENIGN not in harm.flagged
 
 
+def test_scores_do_not_depend_on_the_batch(ensemble: EnsembleClassifier) -> None:
+    """A comment gets the same scores alone as among others (the pipeline classifies in
+    batches; ``schoolwatch classify`` one at a time). PyTorch's batch-wide 8-bit
+    quantisation moved them by several thousandths, enough to flip a borderline comment."""
+    texts = [
+        "Mr Reeve shouted at my daughter until she cried, this needs looking into",
+        "ok",
+        "Lovely photos from sports day!! Well done everyone 🏅🏅 " * 6,
+        "why does nobody ever answer the phone at the office",
+        "you're a loser and everyone at school knows it, don't come back",
+        "Call me on 07700 900123 about the lost coat",
+    ] * 3
+    together = ensemble.classify_texts(texts)
+    for text, verdict in zip(texts[:6], together[:6], strict=True):
+        alone = ensemble.classify_texts([text])[0]
+        for category, score in alone.scores.items():
+            assert verdict.scores[category] == pytest.approx(score, abs=0.002)
+        assert verdict.flagged == alone.flagged
+
+
 def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
     comments = [_comment("he dragged my son across the hall by his jumper", 1)]
     ctx = [Context(post_text="Mr Reeve's class assembly today", parent_text="")]
