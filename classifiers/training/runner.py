@@ -29,12 +29,11 @@ from classifiers.training.data import (
     TRAINING_DIR,
     Example,
     read_labelled,
-    split,
     text_key,
 )
 from classifiers.training.evaluate import Evaluation, evaluate
 from classifiers.training.finetune import TuneSettings, fine_tune
-from classifiers.training.fit import CALIBRATION_SALT, train
+from classifiers.training.fit import calibration_folds, train
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Platform, Verdict
 
@@ -151,9 +150,10 @@ def run_training(
 ) -> TrainOutcome:
     """Train heads on ``examples`` (optionally fine-tuning the encoder) and save to ``out_dir``.
 
-    With ``tune``, the encoder's layers are first fine-tuned on the fitting part
-    of ``examples`` (never on rows from :data:`HEADS_ONLY_SOURCES`, nor on the
-    calibration part). With ``keep_encoder`` the fine-tuned encoder already in
+    With ``tune``, the encoder's layers are first fine-tuned on four of the five
+    calibration folds of ``examples`` (never on rows from :data:`HEADS_ONLY_SOURCES`),
+    and the combiner is calibrated on the rows it was not tuned on.
+    With ``keep_encoder`` the fine-tuned encoder already in
     ``out_dir`` (or the shipped one) is reused. With ``quantize`` the encoder's
     linear layers use 8-bit weights (after any fine-tuning). With
     ``gate`` the current model in ``out_dir`` and the new one are both evaluated
@@ -168,6 +168,7 @@ def run_training(
     encoder = Encoder(base_dir, layers=layers)
     state: dict[str, npt.NDArray[np.float32]] | None = None
     tuned_on = 0
+    tuned_keys: frozenset[str] = frozenset()
     if keep_encoder:
         state = _current_encoder_state(out_dir)
         if state is None and out_dir.resolve() != WEIGHTS_DIR.resolve():
@@ -175,9 +176,16 @@ def run_training(
         if state is not None:
             speak("keeping the current fine-tuned encoder; retraining the heads only")
     elif tune is not None:
-        fit_part, _calib = split(examples, 20, salt=CALIBRATION_SALT)
-        tune_on = [e for e in fit_part if e.source not in HEADS_ONLY_SOURCES]
+        # one calibration fold is kept out of fine-tuning, so the combiner has rows
+        # the tuned encoder never saw (the fine-tuned rows are left out of calibration)
+        folds = calibration_folds(examples)
+        tune_on = [
+            e
+            for e, f in zip(examples, folds, strict=True)
+            if f != 0 and e.source not in HEADS_ONLY_SOURCES
+        ]
         tuned_on = len(tune_on)
+        tuned_keys = frozenset(text_key(e.text) for e in tune_on)
         speak(f"fine-tuning the encoder on {tuned_on} examples")
         state = fine_tune(encoder, tune_on, tune, speak)
     if state is not None:
@@ -187,7 +195,7 @@ def run_training(
     if quantize:
         encoder.quantize()
     cache = EmbeddingCache(cache_path)
-    result = train(examples, encoder, policy, cache, speak)
+    result = train(examples, encoder, policy, cache, speak, not_for_calibration=tuned_keys)
     cache.save()
     spec = result.heads.meta["encoder"]
     if state is not None:

@@ -17,9 +17,11 @@ from typer.testing import CliRunner
 from classifiers import registry
 from classifiers.encoder import Encoder, default_model_dir, read_tuned
 from classifiers.ensemble import EnsembleClassifier
+from classifiers.training.cache import EmbeddingCache
 from classifiers.training.crossval import cross_validate, fold_of
-from classifiers.training.data import TRAINING_DIR, Example, read_labelled
+from classifiers.training.data import TRAINING_DIR, Example, read_labelled, text_key
 from classifiers.training.finetune import TuneSettings
+from classifiers.training.fit import CALIBRATION_FOLDS, calibration_folds, train
 from classifiers.training.runner import TUNED_FILE, run_training
 from config.policy import SchoolPolicy
 from core.models import Category
@@ -141,6 +143,27 @@ def test_cross_validation_scores_each_row_by_a_model_that_did_not_see_it(
     assert [m.split(":")[0] for m in said] == ["fold 1/2", "fold 2/2"]
     with pytest.raises(ValueError, match="at least 2 folds"):
         cross_validate(policy, encoder, [], rows, folds=1)
+
+
+def test_combiner_is_calibrated_out_of_fold_on_every_row_it_may_use(
+    policy: SchoolPolicy, small: list[Example]
+) -> None:
+    """Every example is scored by heads fitted on the other folds; rows the encoder was
+    fine-tuned on are learnt from but left out of calibration."""
+    encoder = Encoder(default_model_dir(), layers=3)
+    rows = [Example(e.text, e.label, "school", f"t{i // 2}") for i, e in enumerate(small)]
+    folds = calibration_folds(rows)
+    assert set(folds.tolist()) == set(range(CALIBRATION_FOLDS))
+    for i in range(0, len(rows) - 1, 2):
+        assert folds[i] == folds[i + 1]  # one group, one fold
+    said: list[str] = []
+    full = train(rows, encoder, policy, EmbeddingCache(None), said.append)
+    assert (full.n_fit, full.n_calib) == (len(rows), len(rows))
+    assert sum(m.startswith("calibration fold") for m in said) == CALIBRATION_FOLDS
+    tuned = frozenset(text_key(r.text) for r in rows[:10])
+    part = train(rows, encoder, policy, EmbeddingCache(None), not_for_calibration=tuned)
+    assert part.n_calib == len(rows) - 10
+    assert part.heads.meta["stacker"] != full.heads.meta["stacker"]
 
 
 def test_train_command_with_moderators_decisions_prints_before_and_after(
