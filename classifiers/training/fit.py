@@ -266,9 +266,10 @@ def train(
     stacker: dict[str, dict[str, float]] = {}
     thresholds: dict[str, float] = {}
     clipped = np.clip(oof_logits[use], -LOGIT_CLIP, LOGIT_CLIP)
+    rules_used, profanity_used, staff_used = oof_rules[use], profanity[use], staff[use]
     for k, cat in enumerate(MODEL_CATEGORIES):
         y = (y_all == cat.value).astype(int)
-        feats = np.column_stack([clipped[:, k], profanity[use], staff[use]])
+        feats = np.column_stack([clipped[:, k], profanity_used, staff_used])
         if y.sum() < 3 or y.sum() == len(y):
             stacker[cat.value] = {"model": 1.0, "profanity": 0.0, "staff": 0.0, "bias": 0.0}
             continue
@@ -278,7 +279,7 @@ def train(
         coef[0] = max(coef[0], 0.05)  # monotone: a higher model score never lowers the score
         bias = float(lr.intercept_[0])
         model = 1.0 / (1.0 + np.exp(-(feats @ coef + bias)))
-        rules_k = oof_rules[use][:, k]
+        rules_k = rules_used[:, k]
         # choose the operating point on the final (rules included) score, then shift the
         # bias so that it sits at 0.5: one threshold, 0.5, fits every category
         beta = 2.0 if cat in HIGH_RECALL else 1.0
