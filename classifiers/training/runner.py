@@ -176,19 +176,14 @@ def run_training(
         if state is not None:
             speak("keeping the current fine-tuned encoder; retraining the heads only")
     elif tune is not None:
-        # one calibration fold is kept out of fine-tuning, so the combiner has rows
-        # the tuned encoder never saw (the fine-tuned rows are left out of calibration)
-        folds = calibration_folds(examples)
-        tune_on = [
-            e
-            for e, f in zip(examples, folds, strict=True)
-            if f != 0 and e.source not in HEADS_ONLY_SOURCES
-        ]
+        tune_on = _tuning_rows(examples)
         tuned_on = len(tune_on)
-        tuned_keys = frozenset(text_key(e.text) for e in tune_on)
         speak(f"fine-tuning the encoder on {tuned_on} examples")
         state = fine_tune(encoder, tune_on, tune, speak)
     if state is not None:
+        # rows a fine-tuned encoder learnt from (or, kept, most likely learnt from) are
+        # left out of calibration: its view of them is too confident
+        tuned_keys = frozenset(text_key(e.text) for e in _tuning_rows(examples))
         # the shipped file holds float16: train the heads on exactly what will be loaded
         state = {k: v.astype(np.float16).astype(np.float32) for k, v in state.items()}
         encoder.load_tuned(state)
@@ -245,6 +240,18 @@ def run_training(
 
     registry.forget()
     return TrainOutcome(result.heads, True, before, after_eval, out_dir, "saved")
+
+
+def _tuning_rows(examples: Sequence[Example]) -> list[Example]:
+    """The rows ``--fine-tune`` tunes the encoder on: four of the five calibration folds
+    (one is kept so the combiner has rows the tuned encoder never saw), never rows
+    from :data:`HEADS_ONLY_SOURCES`."""
+    folds = calibration_folds(examples)
+    return [
+        e
+        for e, f in zip(examples, folds, strict=True)
+        if f != 0 and e.source not in HEADS_ONLY_SOURCES
+    ]
 
 
 def decision_examples(pairs: Sequence[tuple[str, str]]) -> list[Example]:
