@@ -1,4 +1,5 @@
-"""Personal-data detectors: UK phone numbers, postcodes, street addresses, emails, dates of birth.
+"""Personal-data detectors: UK phone numbers, postcodes, street addresses, emails, dates of
+birth, and a child's full name beside a class or a medical or SEN detail.
 
 They run on the original comment text, so every span is an offset into what the
 person wrote. Numbers are matched in the fictional Ofcom drama ranges as well as
@@ -125,3 +126,65 @@ def detect_personal_data(text: str) -> list[Evidence]:
                 )
             )
     return found
+
+
+# A child's full name with identifying details (docs/categories.md, personal_data;
+# Aycliffe 5 and Preston Grange 302: data protection) for children who are not on
+# the roster. A name is two capitalised words; the words below are capitalised
+# often without being a first name or surname (sentence openers, titles, places,
+# events, platforms), and a title before the name means an adult.
+_NOT_A_NAME = frozenset(
+    """
+    i the this that these those my our your his her their its we you he she they it a an
+    well thank thanks happy merry good great so very please year class sports red blue green
+    yellow house mill oak st saint christmas easter harvest reception nursery monday tuesday
+    wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december mr mrs miss ms mx dr sir head deputy school
+    primary academy facebook youtube reddit roblox snapchat discord xbox tiktok instagram
+    whatsapp ofsted camhs sen senco pta pe god jesus mum dad nan nanna grandma grandad lol omg
+    bless just not no yes oh love lovely amazing brilliant bravo congratulations congrats big
+    little new old shout sorry does can could would will is are was why what when where who how
+    do did has have had hope hi hello dear morning afternoon evening night day week term half
+    summer autumn spring winter world book science maths english art music forest nativity
+    assembly trip club general hospital road lane street park church community county council
+    children kids parents team mental health safer internet anti odd socks comic relief in on
+    at for from with and but or if as all some every any one two three four five six seven
+    eight nine ten also after before again still then there here now today tomorrow yesterday
+    tonight last next first second third fab fantastic super proud free click dm earn win visit
+    call text message join follow like share watch check see look get best top cheap only quick
+    high juniors junior infants infant college fc centre center library hall trust grammar
+    secondary united city town rovers leisure pool gardens close avenue drive way
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+_NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_FULL_NAME = re.compile(
+    rf"(?<![\w'’.])(?<!Mr )(?<!Mrs )(?<!Miss )(?<!Ms )(?<!Mx )(?<!Dr )(?<!Sir )"
+    rf"({_NAME_WORD})\s+({_NAME_WORD})(?![\w'’])"
+)
+_CHILD_DETAIL = re.compile(
+    r"(?<![A-Za-z])(?:(?i:year ?\d|yr ?\d|y\d|class \d[a-z]|class [a-z]\d|reception class|"
+    r"in reception|in \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|ehcp|"
+    r"dyslex\w*|epipen|chemo\w*|leukaemia|foster\w*|in care|social worker|free school meals|"
+    r"pupil premium)|SEND|SEN|ASD)(?![A-Za-z])"
+)
+CHILD_DETAIL_REACH = 80
+"""How near (in characters) a class or condition must be to a name to be about it."""
+
+
+def find_child_full_name(text: str) -> tuple[tuple[int, int], str] | None:
+    """The first full name in ``text`` with a class, year group, medical or SEN detail
+    near it, as (span of the name, the detail's kind); None when there is none.
+
+    Used for children who are not on the roster (rostered pupils are found by the
+    roster). The name itself is never copied into evidence.
+    """
+    details = list(_CHILD_DETAIL.finditer(text))
+    if not details:
+        return None
+    for m in _FULL_NAME.finditer(text):
+        if m.group(1).lower() in _NOT_A_NAME or m.group(2).lower() in _NOT_A_NAME:
+            continue
+        for d in details:
+            if abs(d.start() - m.start()) <= CHILD_DETAIL_REACH:
+                return (m.start(), m.end()), d.group(0)
+    return None

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from classifiers.base import contexts_for, make_verdict
-from classifiers.detectors import detect_personal_data
+from classifiers.detectors import detect_personal_data, find_child_full_name
 from classifiers.lexicon import ALL_RULES, BUSINESS, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
 from classifiers.normalise import Normalised, normalise
 from classifiers.roster import Mention, find_mentions, unidentified_staff
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "1.1.0"
 
 _PUPIL_DETAIL = re.compile(
     r"(?<![a-z])(?:year ?\d|yr ?\d|y\d|class \w+|reception|in \d[a-z]|autis\w*|adhd|asd|"
@@ -199,6 +199,23 @@ class RuleEngine:
                 else e
                 for e in found
             ]
+        if not pupils:
+            child = find_child_full_name(text)
+            staff_spans = [norm.span(m.start, m.end) for m in mentions if m.kind == "staff"]
+            if child is not None and not any(
+                a < child[0][1] and child[0][0] < b for a, b in staff_spans
+            ):
+                found.append(
+                    Evidence(
+                        category=Category.PERSONAL_DATA,
+                        source="rule",
+                        rule_id="pd.child_name_details",
+                        score=0.75,
+                        span=child[0],
+                        matched="",  # a child's name is never copied into evidence
+                        detail="a child's full name with a class or medical detail",
+                    )
+                )
         if pupils:
             detail = _PUPIL_DETAIL.search(norm.text)
             first = next(m for m in mentions if m.kind == "pupil")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -304,8 +305,11 @@ def train(
     counts: dict[str, int] = {}
     for e in everything:
         counts[e.label.value] = counts.get(e.label.value, 0) + 1
+    # the combiner is part of the model: a recalibration alone also gets a new version
     weights_hash = hashlib.sha256(
-        np.ascontiguousarray(ew).tobytes() + np.ascontiguousarray(b).tobytes()
+        np.ascontiguousarray(ew).tobytes()
+        + np.ascontiguousarray(b).tobytes()
+        + json.dumps(stacker, sort_keys=True).encode("utf-8")
     ).hexdigest()[:6]
     meta = {
         "kind": kind,

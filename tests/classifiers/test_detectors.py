@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.detectors import detect_personal_data
+from classifiers.detectors import detect_personal_data, find_child_full_name
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,33 @@ def test_detects(text: str, rule: str) -> None:
 )
 def test_no_false_hits(text: str) -> None:
     assert detect_personal_data(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("So proud of Amelia-Rose Hartley (Year 5), she sang her solo", "Amelia-Rose Hartley"),
+        ("Harvey Doyle in 4B has an EHCP and they all know it", "Harvey Doyle"),
+        ("that's Alfie McBride with the ADHD, lives by the shop", "Alfie McBride"),
+    ],
+)
+def test_child_full_name_with_a_class_or_condition(text: str, name: str) -> None:
+    found = find_child_full_name(text)
+    assert found is not None
+    (start, end), _detail = found
+    assert text[start:end] == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Well done Year 5 at Sports Day!",
+        "Miss Grace Bello in Year 3 is brilliant",  # a title: an adult
+        "Both mine are at Millbridge High now, Mrs Hughes in Y6 was great",
+        "Harvey Doyle scored the winning goal",  # a name, but nothing identifying
+        "My son has ADHD and the school has been great",  # a condition, but no name
+        "Harvey Doyle was brilliant. " + "The weather was lovely all afternoon. " * 3 + "Y5",
+    ],
+)
+def test_no_child_name_without_both(text: str) -> None:
+    assert find_child_full_name(text) is None

@@ -90,6 +90,20 @@ def test_pupil_with_details_is_personal_data_and_name_not_copied(policy: SchoolP
     assert "Lindqvist" not in v.explanation
 
 
+def test_unrostered_child_with_details_is_personal_data_and_name_not_copied(
+    policy: SchoolPolicy,
+) -> None:
+    rules = RuleClassifier(policy)
+    v = rules.classify_text("Harvey Doyle (Y5) has an EHCP for autism, they all pick on him")
+    assert v.primary is Category.PERSONAL_DATA
+    ev = next(e for e in v.evidence if e.rule_id == "pd.child_name_details")
+    assert ev.span == (0, 12) and ev.matched == ""
+    assert "Doyle" not in v.explanation
+    # a rostered member of staff named without a title is not a child
+    staff = rules.classify_text("Grace Bello in Year 3 is brilliant")
+    assert "pd.child_name_details" not in [e.rule_id for e in staff.evidence]
+
+
 def test_advert_number_is_not_personal_data(policy: SchoolPolicy) -> None:
     v = RuleClassifier(policy).classify_text(
         "Tutoring from £15/hr, use code HOLLY10 for 10% off, call 07700 900321"
