@@ -161,11 +161,15 @@ _FULL_NAME = re.compile(
     rf"(?<![\w'’.])(?<!Mr )(?<!Mrs )(?<!Miss )(?<!Ms )(?<!Mx )(?<!Dr )(?<!Sir )"
     rf"({_NAME_WORD})\s+({_NAME_WORD})(?![\w'’])"
 )
+CHILD_DETAIL_WORDS = (
+    r"year ?\d|yr ?\d|y\d|in \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|"
+    r"ehcp|dyslex\w*|epipen|foster\w*|in care|social worker|free school meals|pupil premium"
+)
+"""Words that place a child in a class or name a medical, SEN or care detail (lower case;
+the roster's pupil rule adds addresses and other details to them)."""
 _CHILD_DETAIL = re.compile(
-    r"(?<![A-Za-z])(?:(?i:year ?\d|yr ?\d|y\d|class \d[a-z]|class [a-z]\d|reception class|"
-    r"in reception|in \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|ehcp|"
-    r"dyslex\w*|epipen|chemo\w*|leukaemia|foster\w*|in care|social worker|free school meals|"
-    r"pupil premium)|SEND|SEN|ASD)(?![A-Za-z])"
+    rf"(?<![A-Za-z])(?:(?i:{CHILD_DETAIL_WORDS}|class \d[a-z]|class [a-z]\d|reception class|"
+    r"in reception|chemo\w*|leukaemia)|SEND|SEN|ASD)(?![A-Za-z])"
 )
 CHILD_DETAIL_REACH = 80
 """How near (in characters) a class or condition must be to a name to be about it."""

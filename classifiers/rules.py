@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from classifiers.base import contexts_for, make_verdict
-from classifiers.detectors import detect_personal_data, find_child_full_name
+from classifiers.detectors import (
+    CHILD_DETAIL_WORDS,
+    detect_personal_data,
+    find_child_full_name,
+)
 from classifiers.lexicon import ALL_RULES, BUSINESS, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
 from classifiers.normalise import Normalised, normalise
 from classifiers.roster import Mention, find_mentions, unidentified_staff
@@ -22,10 +26,8 @@ from core.models import Category, Comment, Context, Evidence, Verdict
 RULES_VERSION = "1.1.0"
 
 _PUPIL_DETAIL = re.compile(
-    r"(?<![a-z])(?:year ?\d|yr ?\d|y\d|class \w+|reception|in \d[a-z]|autis\w*|adhd|asd|"
-    r"epilep\w*|diabet\w*|asthma\w*|allerg\w*|sen|send|ehcp|dyslex\w*|epipen|medication|"
-    r"lives|address|street|road|lane|drive|close|avenue|born|birthday|dob|phone|number|"
-    r"foster\w*|in care|social worker|free school meals|pupil premium)(?![a-z])"
+    rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
+    r"lives|address|street|road|lane|drive|close|avenue|born|birthday|dob|phone|number)(?![a-z])"
 )
 _SCHOOL_WORDS = (
     r"the school|this school|our school|that school|the head|the headteacher|the governors|"
@@ -199,23 +201,6 @@ class RuleEngine:
                 else e
                 for e in found
             ]
-        if not pupils:
-            child = find_child_full_name(text)
-            staff_spans = [norm.span(m.start, m.end) for m in mentions if m.kind == "staff"]
-            if child is not None and not any(
-                a < child[0][1] and child[0][0] < b for a, b in staff_spans
-            ):
-                found.append(
-                    Evidence(
-                        category=Category.PERSONAL_DATA,
-                        source="rule",
-                        rule_id="pd.child_name_details",
-                        score=0.75,
-                        span=child[0],
-                        matched="",  # a child's name is never copied into evidence
-                        detail="a child's full name with a class or medical detail",
-                    )
-                )
         if pupils:
             detail = _PUPIL_DETAIL.search(norm.text)
             first = next(m for m in mentions if m.kind == "pupil")
@@ -232,6 +217,23 @@ class RuleEngine:
                     ),
                 )
             )
+        else:
+            child = find_child_full_name(text)
+            staff_spans = [norm.span(m.start, m.end) for m in mentions if m.kind == "staff"]
+            if child is not None and not any(
+                a < child[0][1] and child[0][0] < b for a, b in staff_spans
+            ):
+                found.append(
+                    Evidence(
+                        category=Category.PERSONAL_DATA,
+                        source="rule",
+                        rule_id="pd.child_name_details",
+                        score=0.75,
+                        span=child[0],
+                        matched="",  # a child's name is never copied into evidence
+                        detail="a child's full name with a class or medical detail",
+                    )
+                )
         return found
 
     @staticmethod
