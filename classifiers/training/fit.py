@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -296,24 +296,21 @@ def train(
 
     say("refitting the heads on all examples")
     final = _fit_all(x_all, examples, kind, dim)
-    ew, b, labels = final.emb_w, final.bias, final.labels
-    binary_columns = final.meta["binary_columns"]
-    everything = list(examples)
     digest = hashlib.sha256(
-        "\n".join(f"{e.label.value}\t{e.text}" for e in everything).encode("utf-8")
+        "\n".join(f"{e.label.value}\t{e.text}" for e in examples).encode("utf-8")
     ).hexdigest()[:12]
     counts: dict[str, int] = {}
-    for e in everything:
+    for e in examples:
         counts[e.label.value] = counts.get(e.label.value, 0) + 1
     # the combiner is part of the model: a recalibration alone also gets a new version
     weights_hash = hashlib.sha256(
-        np.ascontiguousarray(ew).tobytes()
-        + np.ascontiguousarray(b).tobytes()
+        np.ascontiguousarray(final.emb_w).tobytes()
+        + np.ascontiguousarray(final.bias).tobytes()
         + json.dumps(stacker, sort_keys=True).encode("utf-8")
     ).hexdigest()[:6]
     meta = {
         "kind": kind,
-        "binary_columns": binary_columns,
+        "binary_columns": final.meta["binary_columns"],
         "version": f"{HEADS_VERSION_PREFIX}.{digest[:8]}.{weights_hash}",
         "created": dt.date.today().isoformat(),
         "encoder": {
@@ -326,6 +323,6 @@ def train(
         "features": {"word": WORD_FEATURES, "char": CHAR_FEATURES, "embedding": dim},
         "stacker": stacker,
         "thresholds": thresholds,
-        "trained_on": {"examples": len(everything), "labels": counts, "digest": digest},
+        "trained_on": {"examples": len(examples), "labels": counts, "digest": digest},
     }
-    return TrainResult(Heads(labels, ew, final.ngram_w, b, meta), n, int(use.sum()))
+    return TrainResult(replace(final, meta=meta), n, int(use.sum()))
