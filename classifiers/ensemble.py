@@ -21,6 +21,7 @@ from classifiers.base import contexts_for, make_verdict
 from classifiers.encoder import Encoder
 from classifiers.features import ngram_features, prepare
 from classifiers.heads import Heads
+from classifiers.neighbours import SMOOTHING
 from classifiers.rules import RuleEngine, RuleResult
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
@@ -58,6 +59,7 @@ class Signals:
     rule_matrix: npt.NDArray[np.float64]
     profanity: npt.NDArray[np.float64]
     staff: npt.NDArray[np.float64]
+    neighbours: npt.NDArray[np.float64]
 
 
 class EnsembleClassifier:
@@ -101,11 +103,14 @@ class EnsembleClassifier:
         staff = np.array(
             [1.0 if r.staff_named else (0.5 if r.staff_in_context else 0.0) for r in rules]
         )
-        return Signals(rules, logits, rule_matrix, profanity_scores(prepared), staff)
+        neighbours = self.heads.neighbours(embeddings)
+        return Signals(rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours)
 
     def scores(self, sig: Signals) -> npt.NDArray[np.float64]:
         """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order."""
-        return self.heads.combine(sig.logits, sig.rule_matrix, sig.profanity, sig.staff)
+        return self.heads.combine(
+            sig.logits, sig.rule_matrix, sig.profanity, sig.staff, sig.neighbours
+        )
 
     def classify(
         self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None
@@ -127,18 +132,34 @@ class EnsembleClassifier:
         sig = self.signals(texts, ctxs, embeddings)
         scores = self.scores(sig)
         # the model's own calibrated score (before rules) is what the evidence reports
-        probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff)
+        probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff, sig.neighbours)
+        near = np.exp(sig.neighbours)  # smoothed shares, for the evidence
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):
-            verdicts.append(self._verdict(res, scores[i], probs[i], float(sig.profanity[i])))
+            verdicts.append(
+                self._verdict(res, scores[i], probs[i], near[i], float(sig.profanity[i]))
+            )
         log.debug("classified %d comments", len(verdicts))
         return verdicts
+
+    def _model_detail(self, cat: Category, near: float) -> str:
+        detail = f"the model's calibrated {cat.value} score"
+        bank = self.heads.bank
+        k = min(bank.k, len(bank)) if bank is not None else 0
+        if not k:
+            return detail
+        # undo the smoothing: the similarity-weighted share among the k nearest examples
+        share = (near * (k + SMOOTHING * len(Category)) - SMOOTHING) / k
+        if share < 0.05:
+            return detail
+        return f"{detail}; the {k} most similar school examples are {share:.0%} {cat.value}"
 
     def _verdict(
         self,
         res: RuleResult,
         scores: npt.NDArray[np.float64],
         probs: npt.NDArray[np.float64],
+        near: npt.NDArray[np.float64],
         profanity: float,
     ) -> Verdict:
         cat_scores: dict[Category, float] = {
@@ -155,7 +176,7 @@ class EnsembleClassifier:
                         rule_id="minilm-heads",
                         score=round(float(probs[k]), 4),
                         model=self._model_id,
-                        detail=f"the model's calibrated {cat.value} score",
+                        detail=self._model_detail(cat, float(near[k])),
                     )
                 )
         if profanity >= 0.5:

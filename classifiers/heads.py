@@ -1,9 +1,10 @@
 """Trained multi-label heads and the calibrated combiner (the "stacker"), stored as npz + JSON.
 
 ``heads.npz`` holds one linear head per category over the sentence embedding and
-the hashed n-grams; ``heads.json`` holds the metadata, the per-category
-combiner weights (model logit, rule score, profanity score, staff named) and the
-thresholds the calibration recommends. No pickle is used anywhere.
+the hashed n-grams, and the neighbour bank (``classifiers.neighbours``);
+``heads.json`` holds the metadata, the per-category combiner weights (model
+logit, neighbours' share, profanity score, staff named) and the thresholds the
+calibration recommends. No pickle is used anywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from classifiers.neighbours import NEIGHBOURS, NeighbourBank
 from core.errors import ClassifierError
 from core.models import Category
 
@@ -25,7 +27,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 """Where the shipped head weights live."""
 
 MODEL_CATEGORIES: tuple[Category, ...] = tuple(c for c in Category if c is not Category.BENIGN)
-STACK_FEATURES = ("model", "profanity", "staff")
+STACK_FEATURES = ("model", "neighbours", "profanity", "staff")
 LOGIT_CLIP = 8.0
 
 
@@ -44,6 +46,7 @@ class Heads:
     ngram_w: npt.NDArray[np.float32]  # (n_features, K)
     bias: npt.NDArray[np.float32]  # (K,)
     meta: dict[str, Any] = field(default_factory=dict)
+    bank: NeighbourBank | None = None
 
     @property
     def version(self) -> str:
@@ -98,17 +101,31 @@ class Heads:
             return out
         return sigmoid(logits)
 
+    def neighbours(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Log of each category's smoothed share among the nearest bank examples.
+
+        Shape (n, len(categories)); zeros when the heads have no bank.
+        """
+        n = embeddings.shape[0]
+        if self.bank is None:
+            return np.zeros((n, len(self.categories)))
+        _shares, log_probs = self.bank.shares(embeddings)
+        classes = list(Category)
+        out: npt.NDArray[np.float64] = log_probs[:, [classes.index(c) for c in self.categories]]
+        return out
+
     def model_scores(
         self,
         logits: npt.NDArray[np.float64],
         profanity: npt.NDArray[np.float64],
         staff: npt.NDArray[np.float64],
+        neighbours: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float64]:
         """The model's calibrated score per category (before rules).
 
-        A logistic combination of the head's clipped logit, the profanity score and
-        "staff named", fitted on held-out data and shifted so that 0.5 is the
-        calibrated operating point of every category.
+        A logistic combination of the head's clipped logit, the neighbours' share
+        (log), the profanity score and "staff named", fitted on held-out data and
+        shifted so that 0.5 is the calibrated operating point of every category.
         """
         stack = self.meta.get("stacker")
         if not stack:
@@ -123,6 +140,8 @@ class Heads:
                 + w["staff"] * staff
                 + w["bias"]
             )
+            if neighbours is not None and w.get("neighbours"):
+                z = z + w["neighbours"] * neighbours[:, k]
             scores[:, k] = sigmoid(z)
         return scores
 
@@ -132,6 +151,7 @@ class Heads:
         rules: npt.NDArray[np.float64],
         profanity: npt.NDArray[np.float64],
         staff: npt.NDArray[np.float64],
+        neighbours: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float64]:
         """Final per-category scores: the model's calibrated score, raised by rules.
 
@@ -139,7 +159,7 @@ class Heads:
         says), and a weaker rule that agrees with the model lifts the model's score:
         ``max(model, rule, 1 - (1 - model) * (1 - rule / 2))``.
         """
-        model = self.model_scores(logits, profanity, staff)
+        model = self.model_scores(logits, profanity, staff, neighbours)
         agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
         out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
         return out
@@ -147,13 +167,17 @@ class Heads:
     def save(self, directory: Path) -> None:
         """Write ``heads.npz`` and ``heads.json`` into ``directory``."""
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            directory / "heads.npz",
-            emb_w=self.emb_w.astype(np.float32),
-            ngram_w=self.ngram_w.astype(np.float16),
-            bias=self.bias.astype(np.float32),
-        )
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "emb_w": self.emb_w.astype(np.float32),
+            "ngram_w": self.ngram_w.astype(np.float16),
+            "bias": self.bias.astype(np.float32),
+        }
         meta = dict(self.meta)
+        if self.bank is not None:
+            arrays["bank_vectors"] = self.bank.vectors.astype(np.float16)
+            arrays["bank_labels"] = self.bank.labels.astype(np.int8)
+            meta["neighbours"] = {"k": self.bank.k, "examples": len(self.bank)}
+        np.savez_compressed(directory / "heads.npz", allow_pickle=False, **arrays)
         meta["labels"] = [c.value for c in self.labels]
         (directory / "heads.json").write_text(
             json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -175,12 +199,27 @@ class Heads:
                 emb_w = data["emb_w"].astype(np.float32)
                 ngram_w = data["ngram_w"].astype(np.float32)
                 bias = data["bias"].astype(np.float32)
+                bank = None
+                if "bank_vectors" in data.files:
+                    bank = NeighbourBank(
+                        data["bank_vectors"].astype(np.float16),
+                        data["bank_labels"].astype(np.int8),
+                        int(meta.get("neighbours", {}).get("k", NEIGHBOURS)),
+                    )
             labels = tuple(Category(v) for v in meta["labels"])
         except (OSError, ValueError, KeyError) as exc:
             raise ClassifierError(f"could not read the heads in {directory}: {exc}") from exc
         if emb_w.shape[1] != len(labels) or ngram_w.shape[1] != len(labels) or not labels:
             raise ClassifierError(f"heads in {directory} do not match their label list")
-        return cls(labels, emb_w, ngram_w, bias, meta)
+        if bank is not None and (
+            bank.vectors.ndim != 2
+            or bank.vectors.shape[1] != emb_w.shape[0]
+            or bank.labels.shape != (bank.vectors.shape[0],)
+            or bool(len(bank) and int(bank.labels.min()) < 0)
+            or bool(len(bank) and int(bank.labels.max()) >= len(Category))
+        ):
+            raise ClassifierError(f"the neighbour bank in {directory} does not match the heads")
+        return cls(labels, emb_w, ngram_w, bias, meta, bank)
 
 
 def logit(p: float) -> float:

@@ -16,7 +16,12 @@ log = logging.getLogger(__name__)
 TRAINING_DIR = Path(__file__).resolve().parents[2] / "data" / "training"
 """The shipped training CSVs (``data/training`` in the source tree)."""
 
-SHIPPED_TRAINING = ("school_examples.csv", "public_train.csv", "school_dev.csv")
+SHIPPED_TRAINING = (
+    "school_examples.csv",
+    "school_written.csv",
+    "public_train.csv",
+    "school_dev.csv",
+)
 """The CSVs ``schoolwatch train`` reads by default."""
 
 csv.field_size_limit(10_000_000)

@@ -3,12 +3,14 @@
 1. Examples are split by group (one template, one post) into five folds.
 2. For each fold, the heads (a softmax over all categories, plus one-vs-rest heads
    for criticism and defamation on school-written rows) are fitted on
-   [embedding | hashed n-grams] of the other four folds and score the fold, so
-   every example gets a score from heads that never saw it.
+   [embedding | hashed n-grams] of the other four folds, the neighbour bank is
+   built from those folds' school-written rows, and both score the fold, so
+   every example gets scores from a model that never saw it.
 3. On those out-of-fold scores, a small logistic regression per category combines
-   the head's logit, the profanity score and "staff named"; the operating point
-   that maximises F1 (F2 for the categories where a miss is worst) is moved to 0.5.
-4. The heads are refitted on all examples; the combiner is kept.
+   the head's logit, the neighbours' share, the profanity score and "staff
+   named"; the operating point that maximises F1 (F2 for the categories where a
+   miss is worst) is moved to 0.5.
+4. The heads and the bank are rebuilt from all examples; the combiner is kept.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from classifiers.encoder import Encoder
 from classifiers.ensemble import EnsembleClassifier
 from classifiers.features import CHAR_FEATURES, WORD_FEATURES, ngram_features, prepare, stack
 from classifiers.heads import LOGIT_CLIP, MODEL_CATEGORIES, Heads, logit
+from classifiers.neighbours import NeighbourBank
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import Example, bucket, text_key
 from config.policy import SchoolPolicy
@@ -58,6 +61,8 @@ SCHOOL_ONLY: tuple[Category, ...] = (Category.CRITICISM, Category.DEFAMATION)
 
 Threat is not among them: with public rows as negatives the softmax's threat
 column fires far less on ordinary replies (docs/evaluation.md)."""
+PLATEAU = 0.01
+"""Operating points within 1% (relative) of the best F-beta count as equally good."""
 SCHOOL_WEIGHT = 3.0
 DEV_WEIGHT = 3.0
 """Weight of the school development set's rows (real-register comments, few of them)."""
@@ -144,9 +149,15 @@ def _best_shift(
     rules: npt.NDArray[np.float64],
     beta: float,
 ) -> float:
-    """The model threshold t that maximises F-beta of the final score at 0.5 after shifting."""
-    best, best_t = -1.0, 0.5
+    """The model threshold t that maximises F-beta of the final score at 0.5 after shifting.
+
+    The F-beta curve is flat near its top: every t within :data:`PLATEAU` of the
+    best F-beta is as good on these rows, and the centre of that range (in
+    log-odds) is returned, so that a small change in the training rows cannot
+    swing the threshold from one end of a flat optimum to the other.
+    """
     z = np.log(np.clip(model, 1e-9, 1 - 1e-9) / np.clip(1 - model, 1e-9, 1.0))
+    curve: list[tuple[float, float]] = []
     for t in np.arange(0.05, 0.951, 0.025):
         shifted = 1.0 / (1.0 + np.exp(-(z - logit(float(t)))))
         pred = _final(shifted, rules) >= 0.5
@@ -156,10 +167,12 @@ def _best_shift(
         if tp == 0:
             continue
         p, r = tp / (tp + fp), tp / (tp + fn)
-        f = (1 + beta**2) * p * r / (beta**2 * p + r)
-        if f > best + 1e-9:
-            best, best_t = f, float(t)
-    return best_t
+        curve.append((float(t), (1 + beta**2) * p * r / (beta**2 * p + r)))
+    if not curve:
+        return 0.5
+    best = max(f for _t, f in curve)
+    centre = float(np.mean([logit(t) for t, f in curve if f >= best * (1.0 - PLATEAU)]))
+    return float(1.0 / (1.0 + np.exp(-centre)))
 
 
 def _override_binary(
@@ -198,8 +211,15 @@ def _features(
     return emb, ngram_features(prepared)
 
 
-def _fit_all(x: sparse.csr_matrix, examples: Sequence[Example], kind: str, dim: int) -> Heads:
-    """Heads of ``kind`` fitted on ``examples`` (features ``x``), without a combiner."""
+def _fit_all(
+    x: sparse.csr_matrix,
+    emb: npt.NDArray[np.float32],
+    examples: Sequence[Example],
+    kind: str,
+    dim: int,
+) -> Heads:
+    """Heads of ``kind`` fitted on ``examples`` (features ``x``, embeddings ``emb``) and
+    their neighbour bank of the school-written examples, without a combiner."""
     fitter = _fit_softmax if kind == "softmax" else _fit_heads
     labels = tuple(Category) if kind == "softmax" else MODEL_CATEGORIES
     weights = example_weights(examples)
@@ -207,7 +227,9 @@ def _fit_all(x: sparse.csr_matrix, examples: Sequence[Example], kind: str, dim: 
     binary_columns = [c.value for c in SCHOOL_ONLY] if kind == "softmax" else []
     if binary_columns:
         ew, nw, b = _override_binary((ew, nw, b), x, examples, weights, dim)
-    return Heads(labels, ew, nw, b, {"kind": kind, "binary_columns": binary_columns})
+    school = [i for i, e in enumerate(examples) if school_written(e)]
+    bank = NeighbourBank.build(emb[school], [examples[i].label for i in school])
+    return Heads(labels, ew, nw, b, {"kind": kind, "binary_columns": binary_columns}, bank)
 
 
 def calibration_folds(examples: Sequence[Example]) -> npt.NDArray[np.int_]:
@@ -245,6 +267,7 @@ def train(
     n, k_all = len(examples), len(MODEL_CATEGORIES)
     oof_logits = np.zeros((n, k_all))
     oof_rules = np.zeros((n, k_all))
+    oof_neighbours = np.zeros((n, k_all))
     profanity = np.zeros(n)
     staff = np.zeros(n)
     for f in range(CALIBRATION_FOLDS):
@@ -253,11 +276,12 @@ def train(
         if len(held) == 0 or len(learn) == 0:
             continue
         say(f"calibration fold {f + 1}/{CALIBRATION_FOLDS}: fitting on {len(learn)} examples")
-        heads = _fit_all(x_all[learn], [examples[int(i)] for i in learn], kind, dim)
+        heads = _fit_all(x_all[learn], emb[learn], [examples[int(i)] for i in learn], kind, dim)
         ens = EnsembleClassifier(policy, encoder, heads)
         sig = ens.signals([texts[int(i)] for i in held], [Context() for _ in held], emb[held])
         oof_logits[held] = sig.logits
         oof_rules[held] = sig.rule_matrix
+        oof_neighbours[held] = sig.neighbours
         profanity[held] = sig.profanity
         staff[held] = sig.staff
 
@@ -268,16 +292,25 @@ def train(
     thresholds: dict[str, float] = {}
     clipped = np.clip(oof_logits[use], -LOGIT_CLIP, LOGIT_CLIP)
     rules_used, profanity_used, staff_used = oof_rules[use], profanity[use], staff[use]
+    neighbours_used = oof_neighbours[use]
     for k, cat in enumerate(MODEL_CATEGORIES):
         y = (y_all == cat.value).astype(int)
-        feats = np.column_stack([clipped[:, k], profanity_used, staff_used])
+        feats = np.column_stack([clipped[:, k], neighbours_used[:, k], profanity_used, staff_used])
         if y.sum() < 3 or y.sum() == len(y):
-            stacker[cat.value] = {"model": 1.0, "profanity": 0.0, "staff": 0.0, "bias": 0.0}
+            stacker[cat.value] = {
+                "model": 1.0,
+                "neighbours": 0.0,
+                "profanity": 0.0,
+                "staff": 0.0,
+                "bias": 0.0,
+            }
             continue
         lr = LogisticRegression(C=1.0, max_iter=500)
         lr.fit(feats, y)
         coef = lr.coef_[0].copy()
-        coef[0] = max(coef[0], 0.05)  # monotone: a higher model score never lowers the score
+        # monotone: a higher model score or neighbours' share never lowers the score
+        coef[0] = max(coef[0], 0.05)
+        coef[1] = max(coef[1], 0.0)
         bias = float(lr.intercept_[0])
         model = 1.0 / (1.0 + np.exp(-(feats @ coef + bias)))
         rules_k = rules_used[:, k]
@@ -288,14 +321,15 @@ def train(
         bias -= logit(best_t)
         stacker[cat.value] = {
             "model": round(float(coef[0]), 5),
-            "profanity": round(float(coef[1]), 5),
-            "staff": round(float(coef[2]), 5),
+            "neighbours": round(float(coef[1]), 5),
+            "profanity": round(float(coef[2]), 5),
+            "staff": round(float(coef[3]), 5),
             "bias": round(bias, 5),
         }
         thresholds[cat.value] = 0.5
 
     say("refitting the heads on all examples")
-    final = _fit_all(x_all, examples, kind, dim)
+    final = _fit_all(x_all, emb, examples, kind, dim)
     digest = hashlib.sha256(
         "\n".join(f"{e.label.value}\t{e.text}" for e in examples).encode("utf-8")
     ).hexdigest()[:12]
@@ -306,6 +340,7 @@ def train(
     weights_hash = hashlib.sha256(
         np.ascontiguousarray(final.emb_w).tobytes()
         + np.ascontiguousarray(final.bias).tobytes()
+        + (final.bank.vectors.tobytes() if final.bank is not None else b"")
         + json.dumps(stacker, sort_keys=True).encode("utf-8")
     ).hexdigest()[:6]
     meta = {

@@ -74,6 +74,7 @@ def test_verdicts_in_order_with_model_evidence(ensemble: EnsembleClassifier) -> 
     assert harm.classifier.startswith("ensemble@")
     model_ev = [e for e in harm.evidence if e.source == "model"]
     assert model_ev and all("@" in e.model for e in model_ev)
+    assert any("most similar school examples are" in e.detail for e in model_ev)
     assert harm.explanation.startswith("Flagged as self-harm:")
     assert "model scored" in harm.explanation
     assert verdicts[0].flagged == (Category.BENIGN,)

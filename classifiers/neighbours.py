@@ -1,0 +1,97 @@
+"""A second opinion from the school-written examples most like a comment.
+
+The linear heads draw one straight boundary per category through the whole
+embedding space; comments in a school's register often sit in small pockets that
+a straight boundary cuts badly (a complaint that a child was upset by a policy
+lies close to a disclosure that a child is at risk). The neighbour bank keeps
+the sentence embeddings of the labelled school-written examples the heads were
+trained on and, for a new comment, looks at the ``k`` most similar of them: the
+similarity-weighted share of each category among those neighbours is one more
+signal for the calibrated combiner (``heads.json``, ``"neighbours"``).
+
+Only school-written rows go into the bank (the templates, the development set,
+the hand-written examples and moderators' decisions): their register is the one
+schoolwatch classifies. The bank ships inside ``heads.npz`` as float16 vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from core.models import Category
+
+NEIGHBOURS = 10
+"""How many of the most similar examples vote."""
+TEMPERATURE = 20.0
+"""A neighbour's vote is exp(TEMPERATURE * cosine): closer examples count far more."""
+SMOOTHING = 0.1
+"""Pseudo-votes per category, so that an absent category is unlikely, not impossible."""
+_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class NeighbourBank:
+    """Unit-length embeddings of labelled examples and their categories."""
+
+    vectors: npt.NDArray[np.float16]  # (n, dim), rows of unit length
+    labels: npt.NDArray[np.int8]  # (n,), index into list(Category)
+    k: int = NEIGHBOURS
+
+    @classmethod
+    def build(
+        cls, embeddings: npt.NDArray[np.float32], labels: Sequence[Category], k: int = NEIGHBOURS
+    ) -> NeighbourBank:
+        """A bank of ``embeddings`` (any length; they are normalised) labelled ``labels``."""
+        classes = list(Category)
+        vecs = np.asarray(embeddings, dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        vecs = (vecs / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        return cls(
+            vecs.astype(np.float16),
+            np.array([classes.index(c) for c in labels], dtype=np.int8),
+            k,
+        )
+
+    @cached_property
+    def _matrix(self) -> npt.NDArray[np.float32]:
+        """The vectors as float32, made once (they are stored as float16)."""
+        return self.vectors.astype(np.float32)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def shares(
+        self, embeddings: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Per comment: each category's weighted share among its ``k`` nearest examples.
+
+        Returns ``(shares, log_probs)``, both shape (n, len(Category)) in
+        ``list(Category)`` order. ``log_probs`` are the smoothed shares' logarithms,
+        bounded (about -4.7 when no neighbour has the category, near 0 when all do).
+        """
+        n, n_classes = embeddings.shape[0], len(Category)
+        shares = np.zeros((n, n_classes))
+        if n == 0 or len(self) == 0:
+            uniform = np.full((n, n_classes), 1.0 / n_classes)
+            return uniform, np.log(uniform)
+        k = min(self.k, len(self))
+        bank = self._matrix
+        query = np.asarray(embeddings, dtype=np.float32)
+        norms = np.linalg.norm(query, axis=1, keepdims=True)
+        query = (query / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        for start in range(0, n, _CHUNK):
+            sims = query[start : start + _CHUNK] @ bank.T
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            top_sims = np.take_along_axis(sims, top, axis=1).astype(np.float64)
+            votes = np.exp(TEMPERATURE * (top_sims - top_sims.max(axis=1, keepdims=True)))
+            rows = np.repeat(np.arange(top.shape[0]), k)
+            block = np.zeros((top.shape[0], n_classes))
+            np.add.at(block, (rows, self.labels[top].ravel().astype(np.intp)), votes.ravel())
+            shares[start : start + top.shape[0]] = block / block.sum(axis=1, keepdims=True)
+        smoothed = (k * shares + SMOOTHING) / (k + SMOOTHING * n_classes)
+        return shares, np.log(smoothed)
