@@ -21,7 +21,6 @@ from classifiers.base import contexts_for, make_verdict
 from classifiers.encoder import Encoder
 from classifiers.features import ngram_features, prepare
 from classifiers.heads import Heads
-from classifiers.neighbours import SMOOTHING
 from classifiers.rules import RuleEngine, RuleResult
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
@@ -59,7 +58,7 @@ class Signals:
     rule_matrix: npt.NDArray[np.float64]
     profanity: npt.NDArray[np.float64]
     staff: npt.NDArray[np.float64]
-    neighbours: npt.NDArray[np.float64]
+    neighbours: npt.NDArray[np.float64]  # each category's share among the nearest examples
 
 
 class EnsembleClassifier:
@@ -103,7 +102,7 @@ class EnsembleClassifier:
         staff = np.array(
             [1.0 if r.staff_named else (0.5 if r.staff_in_context else 0.0) for r in rules]
         )
-        neighbours = self.heads.neighbours(embeddings)
+        neighbours = self.heads.neighbour_shares(embeddings)
         return Signals(rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours)
 
     def scores(self, sig: Signals) -> npt.NDArray[np.float64]:
@@ -133,25 +132,20 @@ class EnsembleClassifier:
         scores = self.scores(sig)
         # the model's own calibrated score (before rules) is what the evidence reports
         probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff, sig.neighbours)
-        near = np.exp(sig.neighbours)  # smoothed shares, for the evidence
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):
             verdicts.append(
-                self._verdict(res, scores[i], probs[i], near[i], float(sig.profanity[i]))
+                self._verdict(res, scores[i], probs[i], sig.neighbours[i], float(sig.profanity[i]))
             )
         log.debug("classified %d comments", len(verdicts))
         return verdicts
 
-    def _model_detail(self, cat: Category, near: float) -> str:
+    def _model_detail(self, cat: Category, share: float) -> str:
         detail = f"the model's calibrated {cat.value} score"
         bank = self.heads.bank
-        k = min(bank.k, len(bank)) if bank is not None else 0
-        if not k:
+        if bank is None or not len(bank) or share < 0.05:
             return detail
-        # undo the smoothing: the similarity-weighted share among the k nearest examples
-        share = (near * (k + SMOOTHING * len(Category)) - SMOOTHING) / k
-        if share < 0.05:
-            return detail
+        k = min(bank.k, len(bank))
         return f"{detail}; the {k} most similar school examples are {share:.0%} {cat.value}"
 
     def _verdict(
@@ -159,7 +153,7 @@ class EnsembleClassifier:
         res: RuleResult,
         scores: npt.NDArray[np.float64],
         probs: npt.NDArray[np.float64],
-        near: npt.NDArray[np.float64],
+        shares: npt.NDArray[np.float64],
         profanity: float,
     ) -> Verdict:
         cat_scores: dict[Category, float] = {
@@ -176,7 +170,7 @@ class EnsembleClassifier:
                         rule_id="minilm-heads",
                         score=round(float(probs[k]), 4),
                         model=self._model_id,
-                        detail=self._model_detail(cat, float(near[k])),
+                        detail=self._model_detail(cat, float(shares[k])),
                     )
                 )
         if profanity >= 0.5:

@@ -101,18 +101,24 @@ class Heads:
             return out
         return sigmoid(logits)
 
-    def neighbours(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """Log of each category's smoothed share among the nearest bank examples.
+    def neighbour_shares(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """Each category's share among the nearest bank examples.
 
         Shape (n, len(categories)); zeros when the heads have no bank.
         """
-        n = embeddings.shape[0]
         if self.bank is None:
-            return np.zeros((n, len(self.categories)))
-        _shares, log_probs = self.bank.shares(embeddings)
+            return np.zeros((embeddings.shape[0], len(self.categories)))
         classes = list(Category)
-        out: npt.NDArray[np.float64] = log_probs[:, [classes.index(c) for c in self.categories]]
+        out: npt.NDArray[np.float64] = self.bank.shares(embeddings)[
+            :, [classes.index(c) for c in self.categories]
+        ]
         return out
+
+    def neighbour_feature(self, shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The combiner's neighbour feature for :meth:`neighbour_shares` (zeros without a bank)."""
+        if self.bank is None:
+            return np.zeros_like(shares)
+        return self.bank.log_probs(shares)
 
     def model_scores(
         self,
@@ -124,14 +130,16 @@ class Heads:
         """The model's calibrated score per category (before rules).
 
         A logistic combination of the head's clipped logit, the neighbours' share
-        (log), the profanity score and "staff named", fitted on held-out data and
-        shifted so that 0.5 is the calibrated operating point of every category.
+        (:meth:`neighbour_feature`), the profanity score and "staff named", fitted
+        on held-out data and shifted so that 0.5 is the calibrated operating point
+        of every category.
         """
         stack = self.meta.get("stacker")
         if not stack:
             return self.probabilities(logits)
         scores = np.zeros_like(logits)
         clipped = np.clip(logits, -LOGIT_CLIP, LOGIT_CLIP)
+        near = self.neighbour_feature(neighbours) if neighbours is not None else None
         for k, cat in enumerate(self.categories):
             w = stack[cat.value]
             z = (
@@ -140,8 +148,8 @@ class Heads:
                 + w["staff"] * staff
                 + w["bias"]
             )
-            if neighbours is not None and w.get("neighbours"):
-                z = z + w["neighbours"] * neighbours[:, k]
+            if near is not None and w.get("neighbours"):
+                z = z + w["neighbours"] * near[:, k]
             scores[:, k] = sigmoid(z)
         return scores
 

@@ -65,20 +65,16 @@ class NeighbourBank:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
-    def shares(
-        self, embeddings: npt.NDArray[np.float32]
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def shares(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Per comment: each category's weighted share among its ``k`` nearest examples.
 
-        Returns ``(shares, log_probs)``, both shape (n, len(Category)) in
-        ``list(Category)`` order. ``log_probs`` are the smoothed shares' logarithms,
-        bounded (about -4.7 when no neighbour has the category, near 0 when all do).
+        Shape (n, len(Category)), in ``list(Category)`` order; rows sum to 1
+        (uniform when the bank is empty).
         """
         n, n_classes = embeddings.shape[0], len(Category)
-        shares = np.zeros((n, n_classes))
         if n == 0 or len(self) == 0:
-            uniform = np.full((n, n_classes), 1.0 / n_classes)
-            return uniform, np.log(uniform)
+            return np.full((n, n_classes), 1.0 / n_classes)
+        shares = np.zeros((n, n_classes))
         k = min(self.k, len(self))
         bank = self._matrix
         query = np.asarray(embeddings, dtype=np.float32)
@@ -93,5 +89,13 @@ class NeighbourBank:
             block = np.zeros((top.shape[0], n_classes))
             np.add.at(block, (rows, self.labels[top].ravel().astype(np.intp)), votes.ravel())
             shares[start : start + top.shape[0]] = block / block.sum(axis=1, keepdims=True)
-        smoothed = (k * shares + SMOOTHING) / (k + SMOOTHING * n_classes)
-        return shares, np.log(smoothed)
+        return shares
+
+    def log_probs(self, shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The combiner's feature: the log of each share, smoothed so that it is bounded
+        (about -4.7 when no neighbour has the category, near 0 when all do)."""
+        k = min(self.k, len(self))
+        out: npt.NDArray[np.float64] = np.log(
+            (k * shares + SMOOTHING) / (k + SMOOTHING * len(Category))
+        )
+        return out

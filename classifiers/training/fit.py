@@ -281,7 +281,7 @@ def train(
         sig = ens.signals([texts[int(i)] for i in held], [Context() for _ in held], emb[held])
         oof_logits[held] = sig.logits
         oof_rules[held] = sig.rule_matrix
-        oof_neighbours[held] = sig.neighbours
+        oof_neighbours[held] = heads.neighbour_feature(sig.neighbours)
         profanity[held] = sig.profanity
         staff[held] = sig.staff
 

@@ -31,7 +31,8 @@ def test_the_nearest_examples_decide_the_shares() -> None:
         ],
         k=2,
     )
-    shares, log_probs = bank.shares(_unit([1, 0.05, 0], [0.05, 1, 0]))
+    shares = bank.shares(_unit([1, 0.05, 0], [0.05, 1, 0]))
+    log_probs = bank.log_probs(shares)
     assert shares.shape == log_probs.shape == (2, len(CLASSES))
     assert np.allclose(shares.sum(axis=1), 1.0)
     assert shares[0, CLASSES.index(Category.CRITICISM)] == pytest.approx(1.0)
@@ -46,7 +47,7 @@ def test_the_nearest_examples_decide_the_shares() -> None:
 
 def test_closer_neighbours_count_more() -> None:
     bank = NeighbourBank.build(_unit([1, 0], [0.6, 0.8]), [Category.BENIGN, Category.THREAT], k=2)
-    shares, _ = bank.shares(_unit([1, 0.1]))
+    shares = bank.shares(_unit([1, 0.1]))
     assert shares[0, CLASSES.index(Category.BENIGN)] > 0.9
     assert shares[0, CLASSES.index(Category.THREAT)] > 0.0
 
@@ -54,18 +55,19 @@ def test_closer_neighbours_count_more() -> None:
 def test_vectors_are_normalised_and_scale_does_not_matter() -> None:
     bank = NeighbourBank.build(_unit([3, 4], [0, 5]), [Category.HATE, Category.BENIGN], k=1)
     assert np.allclose(np.linalg.norm(bank.vectors.astype(np.float32), axis=1), 1.0, atol=1e-3)
-    a, _ = bank.shares(_unit([0.6, 0.8]))
-    b, _ = bank.shares(_unit([60, 80]))
+    a = bank.shares(_unit([0.6, 0.8]))
+    b = bank.shares(_unit([60, 80]))
     assert np.allclose(a, b)
     assert a[0, CLASSES.index(Category.HATE)] == pytest.approx(1.0)
 
 
 def test_an_empty_bank_or_batch_is_uniform_or_empty() -> None:
     empty = NeighbourBank.build(np.zeros((0, 3), dtype=np.float32), [])
-    shares, _ = empty.shares(_unit([1, 0, 0]))
+    shares = empty.shares(_unit([1, 0, 0]))
     assert np.allclose(shares, 1.0 / len(CLASSES))
+    assert np.allclose(empty.log_probs(shares), np.log(1.0 / len(CLASSES)))
     bank = NeighbourBank.build(_unit([1, 0, 0]), [Category.SPAM])
-    none, _ = bank.shares(np.zeros((0, 3), dtype=np.float32))
+    none = bank.shares(np.zeros((0, 3), dtype=np.float32))
     assert none.shape == (0, len(CLASSES))
 
 
@@ -85,7 +87,7 @@ def test_bank_survives_save_and_load(tmp_path: Path) -> None:
     assert np.array_equal(again.bank.vectors, heads.bank.vectors)
     assert np.array_equal(again.bank.labels, heads.bank.labels)
     emb = np.random.default_rng(1).normal(size=(4, heads.emb_w.shape[0])).astype(np.float32)
-    assert np.allclose(again.neighbours(emb), heads.neighbours(emb))
+    assert np.allclose(again.neighbour_shares(emb), heads.neighbour_shares(emb))
 
 
 def test_a_bank_that_does_not_fit_the_heads_is_refused(tmp_path: Path) -> None:
@@ -107,6 +109,7 @@ def test_heads_without_a_bank_still_score(tmp_path: Path) -> None:
     heads = Heads.load(WEIGHTS_DIR)
     plain = Heads(heads.labels, heads.emb_w, heads.ngram_w, heads.bias, heads.meta)
     emb = np.random.default_rng(2).normal(size=(3, heads.emb_w.shape[0])).astype(np.float32)
-    assert not plain.neighbours(emb).any()
+    assert not plain.neighbour_shares(emb).any()
+    assert not plain.neighbour_feature(plain.neighbour_shares(emb)).any()
     plain.save(tmp_path)
     assert Heads.load(tmp_path).bank is None
