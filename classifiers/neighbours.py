@@ -34,6 +34,14 @@ SMOOTHING = 0.1
 _CHUNK = 256
 
 
+def _unit_rows(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
+    """``x`` as float32 with every non-zero row scaled to length 1."""
+    rows = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    out: npt.NDArray[np.float32] = (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return out
+
+
 @dataclass(frozen=True)
 class NeighbourBank:
     """Unit-length embeddings of labelled examples and their categories."""
@@ -48,11 +56,8 @@ class NeighbourBank:
     ) -> NeighbourBank:
         """A bank of ``embeddings`` (any length; they are normalised) labelled ``labels``."""
         classes = list(Category)
-        vecs = np.asarray(embeddings, dtype=np.float32)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        vecs = (vecs / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return cls(
-            vecs.astype(np.float16),
+            _unit_rows(embeddings).astype(np.float16),
             np.array([classes.index(c) for c in labels], dtype=np.int8),
             k,
         )
@@ -77,9 +82,7 @@ class NeighbourBank:
         shares = np.zeros((n, n_classes))
         k = min(self.k, len(self))
         bank = self._matrix
-        query = np.asarray(embeddings, dtype=np.float32)
-        norms = np.linalg.norm(query, axis=1, keepdims=True)
-        query = (query / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        query = _unit_rows(embeddings)
         for start in range(0, n, _CHUNK):
             sims = query[start : start + _CHUNK] @ bank.T
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
