@@ -27,7 +27,8 @@ class Detector:
 _I = re.IGNORECASE
 _PREFIX = r"(?:(?:\+|00)\s?44\s?\(?0?\)?\s?)"
 _STREET_WORDS = (
-    r"street|st|road|rd|lane|ln|drive|dr|close|avenue|ave|way|crescent|cres|court|ct|gardens|"
+    r"street|st(?!\.?\s+(?-i:[A-Z])[a-z]+['’]s\b)|road|rd|lane|ln|drive|dr|close|avenue|ave|"
+    r"way|crescent|cres|court|ct|gardens|"  # "St Mary's" is a school or church, not a street
     r"grove|place|pl|terrace|mews|row|walk|hill|view|rise|square|sq|green|parade|fold|croft"
 )
 _NOT_NAME = (
@@ -60,7 +61,7 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "pd.street_address",
         re.compile(
-            rf"\b\d{{1,4}}[a-z]?,?\s+(?!(?:{_NOT_NAME})\b)(?:[a-z'-]+\s+){{1,3}}"
+            rf"\b(?<!\d-)\d{{1,4}}[a-z]?,?\s+(?!(?:{_NOT_NAME})\b)(?:[a-z'-]+\s+){{1,3}}"
             rf"(?:{_STREET_WORDS})\b\.?",
             _I,
         ),
@@ -153,17 +154,18 @@ _NOT_A_NAME = frozenset(
     tonight last next first second third fab fantastic super proud free click dm earn win visit
     call text message join follow like share watch check see look get best top cheap only quick
     high juniors junior infants infant college fc centre center library hall trust grammar
-    secondary united city town rovers leisure pool gardens close avenue drive way
+    secondary united city town rovers leisure pool gardens close avenue drive way ambulance
     """.split()  # noqa: SIM905 - a word list reads better as prose
 )
 _NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
-_FULL_NAME = re.compile(
+_FULL_NAME = re.compile(  # a lookahead, so "Little Theo Grant" also tries "Theo Grant"
     rf"(?<![\w'’.])(?<!Mr )(?<!Mrs )(?<!Miss )(?<!Ms )(?<!Mx )(?<!Dr )(?<!Sir )"
-    rf"({_NAME_WORD})\s+({_NAME_WORD})(?![\w'’])"
+    rf"(?=({_NAME_WORD})\s+({_NAME_WORD})(?![\w'’]))"
 )
 CHILD_DETAIL_WORDS = (
-    r"year ?\d|yr ?\d|y\d|in \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|"
-    r"ehcp|dyslex\w*|epipen|foster\w*|in care|social worker|free school meals|pupil premium"
+    r"year ?\d|yr ?\d|y\d|(?:in|from) \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|"
+    r"allerg\w*|ehcp|dyslex\w*|epipen|foster\w*|in care|social worker|free school meals|"
+    r"pupil premium|deaf|hearing aids?|feeding tube|wheelchair|cerebral palsy|down'?s syndrome"
 )
 """Words that place a child in a class or name a medical, SEN or care detail (lower case;
 the roster's pupil rule adds addresses and other details to them)."""
@@ -190,5 +192,5 @@ def find_child_full_name(text: str) -> tuple[tuple[int, int], str] | None:
             continue
         for d in details:
             if abs(d.start() - m.start()) <= CHILD_DETAIL_REACH:
-                return (m.start(), m.end()), d.group(0)
+                return (m.start(1), m.end(2)), d.group(0)
     return None

@@ -19,6 +19,7 @@ TRAINING_DIR = Path(__file__).resolve().parents[2] / "data" / "training"
 SHIPPED_TRAINING = (
     "school_examples.csv",
     "school_written.csv",
+    "school_boundary.csv",
     "public_train.csv",
     "school_dev.csv",
 )

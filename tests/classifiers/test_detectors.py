@@ -17,6 +17,7 @@ from classifiers.detectors import detect_personal_data, find_child_full_name
         ("landline (0113) 496 0999", "pd.uk_landline"),
         ("she lives at 22 Larch Drive", "pd.street_address"),
         ("drop it round to 7a mill lane", "pd.street_address"),
+        ("she's at 14 Elm St Millbridge", "pd.street_address"),
         ("postcode is AS3 4PQ", "pd.postcode"),
         ("he lives on Kestrel Drive now", "pd.lives_on"),
         ("email me at jo.bloggs@mail.example", "pd.email"),
@@ -38,6 +39,7 @@ def test_detects(text: str, rule: str) -> None:
         "See you at 3:15 on Friday",
         "£2,000 raised at the fair, thanks all",
         "Year 4 went 3 times down the road to the park",
+        "The lads won 6-0 against St Mary's!!",  # a score and a school, not an address
         "The class of 2016 reunion",
         "Sports day is on 12/06 this year",
         "Scored 10 out of 10 in the spelling test",
@@ -53,6 +55,8 @@ def test_no_false_hits(text: str) -> None:
         ("So proud of Amelia-Rose Hartley (Year 5), she sang her solo", "Amelia-Rose Hartley"),
         ("Harvey Doyle in 4B has an EHCP and they all know it", "Harvey Doyle"),
         ("that's Alfie McBride with the ADHD, lives by the shop", "Alfie McBride"),
+        ("Mia Thompson from 2C, the little girl who's deaf", "Mia Thompson"),
+        ("Little Theo Grant in Year 1, the boy with the feeding tube", "Theo Grant"),
     ],
 )
 def test_child_full_name_with_a_class_or_condition(text: str, name: str) -> None:
@@ -70,6 +74,7 @@ def test_child_full_name_with_a_class_or_condition(text: str, name: str) -> None
         "Both mine are at Millbridge High now, Mrs Hughes in Y6 was great",
         "Harvey Doyle scored the winning goal",  # a name, but nothing identifying
         "My son has ADHD and the school has been great",  # a condition, but no name
+        "Year 5 had the St John Ambulance first aid session",  # an organisation
         "Harvey Doyle was brilliant. " + "The weather was lovely all afternoon. " * 3 + "Y5",
     ],
 )

@@ -65,3 +65,18 @@ def test_span_maps_back_to_original() -> None:
 def test_scunthorpe_type_words_are_not_flagged(policy: SchoolPolicy, text: str) -> None:
     verdict = RuleClassifier(policy).classify_text(text)
     assert verdict.flagged == (Category.BENIGN,), verdict.explanation
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Mrs Patel locks the toilets", "mrs teacher locks the toilets"),
+        ("mrs P throws pens at us", "mrs teacher throws pens at us"),
+        ("miss d.g shouts", "miss teacher shouts"),
+        ("I will miss u all", "i will miss u all"),
+    ],
+)
+def test_model_text_replaces_a_title_and_surname_or_initials(raw: str, expected: str) -> None:
+    from classifiers.features import prepare
+
+    assert prepare(raw) == expected

@@ -23,6 +23,10 @@ def test_generic_staff_not_on_roster(policy: SchoolPolicy) -> None:
     kinds = _kinds("Mrs Kowalski shouted at the kids", policy)
     assert kinds == [("generic_staff", "", "title")]
     assert _kinds("the PE teacher", policy) == [("generic_staff", "", "role")]
+    # a title with initials is identifiable (docs/categories.md, staff_allegation)
+    assert _kinds("mrs P throws pens at us", policy) == [("generic_staff", "", "title")]
+    assert _kinds("mrs d.g locks the toilets", policy) == [("generic_staff", "", "title")]
+    assert _kinds("I'll miss u all, miss a day and it's chaos", policy) == []
 
 
 def test_unidentified_staff(policy: SchoolPolicy) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from classifiers.rules import RuleClassifier
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Platform
@@ -111,6 +113,24 @@ def test_advert_number_is_not_personal_data(policy: SchoolPolicy) -> None:
     assert v.primary is Category.SPAM
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "U have won a holiday! To claim call 07700 900654 now, T&Cs apply",
+        "Txt STOP to opt out. 150p/msg. Fun Chat Ltd, PO Box 42, Leeds LS1 4AB",
+    ],
+)
+def test_scam_text_number_is_not_personal_data(policy: SchoolPolicy, text: str) -> None:
+    v = RuleClassifier(policy).classify_text(text)
+    assert "sp.business_contact" in [e.rule_id for e in v.evidence]
+    assert v.scores[Category.PERSONAL_DATA] < 0.5
+
+
+def test_personal_number_without_advert_words_stays_personal_data(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text("her mum's number is 07700 900123, the claim is true")
+    assert v.primary is Category.PERSONAL_DATA
+
+
 def test_hate_obfuscated(policy: SchoolPolicy) -> None:
     v = RuleClassifier(policy).classify_text("the SEN unit is full of r3t4rds")
     assert v.primary is Category.HATE
@@ -121,3 +141,36 @@ def test_contexts_length_must_match(policy: SchoolPolicy) -> None:
 
     with pytest.raises(ValueError):
         RuleClassifier(policy).classify([_comment("hi")], [Context(), Context()])
+
+
+def test_fear_of_a_strict_teacher_is_not_a_disclosure_alone(policy: SchoolPolicy) -> None:
+    rules = RuleClassifier(policy)
+    strict = rules.classify_text("Mrs Doyle shouts a lot and my son's a bit scared of her")
+    assert strict.scores[Category.ABUSE_DISCLOSURE] < 0.5
+    home = rules.classify_text("she is scared of her dad and won't say why")
+    assert home.primary is Category.ABUSE_DISCLOSURE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "won't be around much longer so have fun at the disco without me",
+        "tell my mum im sorry for everything",
+        "this is goodbye x",
+    ],
+)
+def test_goodbye_notes_are_self_harm(policy: SchoolPolicy, text: str) -> None:
+    assert RuleClassifier(policy).classify_text(text).primary is Category.SELF_HARM
+
+
+def test_being_away_is_not_a_goodbye(policy: SchoolPolicy) -> None:
+    v = RuleClassifier(policy).classify_text("won't be here for sports day, enjoy it everyone!")
+    assert v.scores[Category.SELF_HARM] == 0.0
+
+
+def test_injuries_with_staff_named_are_not_an_abuse_disclosure(policy: SchoolPolicy) -> None:
+    rules = RuleClassifier(policy)
+    home = rules.classify_text("she has bruises on her arms again and won't say why")
+    assert home.primary is Category.ABUSE_DISCLOSURE
+    staff = rules.classify_text("Mr Quinn grabbed my son, he has marks on his arm")
+    assert staff.scores[Category.ABUSE_DISCLOSURE] < 0.5
