@@ -721,8 +721,9 @@ BUSINESS = re.compile(
     r"first lesson|business|we buy|cash|cleaner|clearance|£\d|\d+ ?%|"
     # premium-rate texts and prize scams (UCI SMS Spam Collection, eval-dev only)
     r"ltd|p\.?o\.? ?box|t ?& ?cs?|per min|/min|\d+ ?p ?(?:per|/) ?(?:min|msg|txt)|\d+ ?ppm|"
-    r"(?:to|now|u|ur|your) claim|claim (?:ur|your|now)|"
-    r"(?:you|u) (?:have|ve|'ve) (?:won|been selected)|unsubscribe|opt ?out)(?![a-z])"
+    r"(?:to|now|u|ur) claim|claim (?:ur|your|now)|(?:you|u) (?:have|ve|'ve) won|"
+    r"(?:to )?(?:unsubscribe|opt ?out),? (?:reply|text|txt|send|call)|(?:reply|text|txt|send) stop)"
+    r"(?![a-z])"
 )
 """Words of an advert or a scam: a phone number, postcode or email next to them is the
 business's, not personal data (docs/categories.md, personal_data: "a number in a business

@@ -126,9 +126,17 @@ def test_scam_text_number_is_not_personal_data(policy: SchoolPolicy, text: str) 
     assert v.scores[Category.PERSONAL_DATA] < 0.5
 
 
-def test_personal_number_without_advert_words_stays_personal_data(policy: SchoolPolicy) -> None:
-    v = RuleClassifier(policy).classify_text("her mum's number is 07700 900123, the claim is true")
-    assert v.primary is Category.PERSONAL_DATA
+@pytest.mark.parametrize(
+    "text",
+    [
+        "her mum's number is 07700 900123, your claim is true",
+        "How do I opt out of the photo consent? ring me on 07700 900123",
+    ],
+)
+def test_personal_number_without_advert_words_stays_personal_data(
+    policy: SchoolPolicy, text: str
+) -> None:
+    assert RuleClassifier(policy).classify_text(text).primary is Category.PERSONAL_DATA
 
 
 def test_hate_obfuscated(policy: SchoolPolicy) -> None:
