@@ -127,6 +127,25 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "a goodbye that may be a suicide note",
     ),
     _r(
+        # written after reading a miss in the cross-validated school-dev rows
+        # (docs/evaluation.md): a plan to step in front of traffic, said by the writer
+        "sh.in_front_of",
+        SH,
+        r"(?:i|i'?ll|i will|im|i'?m|i am|gonna|going to|want to|wanna|think about|thinking "
+        r"about|thought about|keep thinking about) (?:just )?(?:stepping|step|jumping|jump|"
+        r"walking|walk|throwing myself|throw myself|lying down|lie down) (?:out )?in front of "
+        r"(?:a|the) (?:train|bus|lorry|traffic|cars?|tube)",
+        0.85,
+        "a plan to step in front of traffic",
+    ),
+    _r(
+        "sh.be_over",
+        SH,
+        r"(?:let|letting) it (?:all )?(?:be|being) over",
+        0.6,
+        "wanting it all to be over",
+    ),
+    _r(
         "sh.tablets",
         SH,
         r"(?:take|taking|took|swallow\w*) (?:all|a load of|loads of|a bunch of|"
@@ -258,6 +277,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"and) (?:she|he|they)? ?(?:picks?|collects?|does|looks after|drives?)",
         0.6,
         "a carer unfit to look after a child",
+    ),
+    _r(
+        # so-called honour-based abuse (KCSIE): FGM and forced marriage; written after
+        # reading a miss in the cross-validated school-dev rows (docs/evaluation.md)
+        "ab.fgm",
+        AB,
+        r"(?:(?:have|having|get|getting|had|undergo|undergoing|do|doing) (?:fgm|female genital "
+        r"mutilation|female circumcision)|fgm done|"
+        r"(?:special|big|secret) ceremony\W+(?:\w+\W+){0,8}?(?:become a woman|cut|cutting)|"
+        r"(?:become a woman|be cut|get cut|getting cut)\W+(?:\w+\W+){0,8}?ceremony|"
+        r"(?:forced|made|make her|making her) (?:to )?marry|married off|forced marriage|"
+        r"(?:taken|sent|going|go) (?:abroad|back home|overseas) "
+        r"(?:\w+ ){0,4}?to (?:get|be) married)",
+        0.8,
+        "signs of FGM or forced marriage",
     ),
     # --- sexual / grooming -------------------------------------------------------------
     _r(

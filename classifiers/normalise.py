@@ -64,6 +64,8 @@ _LEET: dict[str, str] = {
 }  # fmt: skip
 
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
+_SPACED_TITLE = re.compile(r"(?<![\w*'’])m[ .\-_*]+[rs](?=[ .\-_*]+[a-z])")
+"""A spaced-out "m r" or "m s" before a name (two letters are too few for ``_SPACED``)."""
 _TOKEN = re.compile(r"\S*[0134578@$!|€]\S*")  # only tokens that may hold leetspeak
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 _SPACES = re.compile(r"\s+")
@@ -185,6 +187,7 @@ def normalise(text: str) -> Normalised:
     """Normalise ``text`` for matching; see the module docstring for the steps."""
     chars = _basic(text)
     chars = _rebuild(chars, _SPACED, _join_spaced)
+    chars = _rebuild(chars, _SPACED_TITLE, _join_spaced)
     chars = _rebuild(chars, _TOKEN, _leet_token)
     chars = _rebuild(chars, _REPEAT, _squeeze)
     return Normalised(

@@ -23,7 +23,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.2.0"
+RULES_VERSION = "1.3.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -220,8 +220,12 @@ class RuleEngine:
         else:
             child = find_child_full_name(text)
             staff_spans = [norm.span(m.start, m.end) for m in mentions if m.kind == "staff"]
+            # the name is staff's when a staff mention covers its first word ("Tom
+            # Brennan"); a rostered surname after another first name is a child who
+            # shares it ("Alfie Brennan")
+            first_end = child[0][0] + len(text[child[0][0] :].split()[0]) if child else 0
             if child is not None and not any(
-                a < child[0][1] and child[0][0] < b for a, b in staff_spans
+                a < first_end and child[0][0] < b for a, b in staff_spans
             ):
                 found.append(
                     Evidence(

@@ -22,6 +22,8 @@ from core.models import Category
         ("ＫＩＬＬ", "kill"),  # full width
         ("soooooo", "soo"),
         ("k\u200bill", "kill"),  # zero-width space
+        ("m r  o s e i", "mr  osei"),  # a spaced-out title as well as a name
+        ("m s  j o n e s", "ms  jones"),
     ],
 )
 def test_obfuscation_is_undone(raw: str, expected: str) -> None:

@@ -160,20 +160,55 @@ def test_fear_of_a_strict_teacher_is_not_a_disclosure_alone(policy: SchoolPolicy
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "category"),
     [
-        "won't be around much longer so have fun at the disco without me",
-        "tell my mum im sorry for everything",
-        "this is goodbye x",
+        ("won't be around much longer so have fun at the disco without me", Category.SELF_HARM),
+        ("tell my mum im sorry for everything", Category.SELF_HARM),
+        ("this is goodbye x", Category.SELF_HARM),
+        ("i keep thinking about walking in front of a train on the way home", Category.SELF_HARM),
+        ("gonna step out in front of the bus tomorrow", Category.SELF_HARM),
+        ("might just let it all be over tonight", Category.SELF_HARM),
+        (
+            "she says she's going abroad for a special ceremony where the girls get cut",
+            Category.ABUSE_DISCLOSURE,
+        ),
+        (
+            "my friend is being sent back home this summer to get married and she's 13",
+            Category.ABUSE_DISCLOSURE,
+        ),
+        (
+            "I think the little girl next door is going to have FGM done in the holidays",
+            Category.ABUSE_DISCLOSURE,
+        ),
     ],
 )
-def test_goodbye_notes_are_self_harm(policy: SchoolPolicy, text: str) -> None:
-    assert RuleClassifier(policy).classify_text(text).primary is Category.SELF_HARM
+def test_goodbye_notes_plans_and_honour_based_abuse(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    """Goodbye notes and plans to step in front of traffic are self-harm; FGM and forced
+    marriage (so-called honour-based abuse, KCSIE) are abuse disclosures."""
+    assert RuleClassifier(policy).classify_text(text).primary is category
 
 
-def test_being_away_is_not_a_goodbye(policy: SchoolPolicy) -> None:
-    v = RuleClassifier(policy).classify_text("won't be here for sports day, enjoy it everyone!")
-    assert v.scores[Category.SELF_HARM] == 0.0
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("won't be here for sports day, enjoy it everyone!", Category.SELF_HARM),
+        (
+            "A boy stepped out in front of a car at pick-up again, we need a crossing patrol",
+            Category.SELF_HARM,
+        ),
+        ("Year 6 had a talk about FGM today and where to get help", Category.ABUSE_DISCLOSURE),
+        (
+            "The wedding ceremony abroad was gorgeous, they cut the cake at midnight",
+            Category.ABUSE_DISCLOSURE,
+        ),
+    ],
+)
+def test_near_misses_of_those_rules_score_nothing(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    assert RuleClassifier(policy).classify_text(text).scores[category] == 0.0
 
 
 def test_injuries_with_staff_named_are_not_an_abuse_disclosure(policy: SchoolPolicy) -> None:
@@ -182,3 +217,11 @@ def test_injuries_with_staff_named_are_not_an_abuse_disclosure(policy: SchoolPol
     assert home.primary is Category.ABUSE_DISCLOSURE
     staff = rules.classify_text("Mr Quinn grabbed my son, he has marks on his arm")
     assert staff.scores[Category.ABUSE_DISCLOSURE] < 0.5
+
+
+def test_a_child_who_shares_a_staff_surname_is_still_a_child(policy: SchoolPolicy) -> None:
+    rules = RuleClassifier(policy)
+    child = rules.classify_text("Alfie Reeve in Year 4, the one with ADHD, smashed it today")
+    assert "pd.child_name_details" in [e.rule_id for e in child.evidence]
+    staff = rules.classify_text("Tom Reeve in Year 5 is a brilliant teacher")
+    assert "pd.child_name_details" not in [e.rule_id for e in staff.evidence]
