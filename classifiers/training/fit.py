@@ -211,6 +211,18 @@ def _features(
     return emb, ngram_features(prepared)
 
 
+def softmax_targets(examples: Sequence[Example]) -> list[Category]:
+    """What the softmax head learns for each example: SCHOOL_ONLY rows count as benign.
+
+    Criticism and defamation are scored by their own heads, and the softmax is
+    renormalised over its other columns. Had it learnt criticism as a class, a
+    complaint's probability would move to whichever harmful class came second once
+    criticism was taken out (a complaint about SATs read as hate). Learnt as benign,
+    a complaint is not harmful to the softmax, and its own head says it is criticism.
+    """
+    return [Category.BENIGN if e.label in SCHOOL_ONLY else e.label for e in examples]
+
+
 def _fit_all(
     x: sparse.csr_matrix,
     emb: npt.NDArray[np.float32],
@@ -223,8 +235,9 @@ def _fit_all(
     fitter = _fit_softmax if kind == "softmax" else _fit_heads
     labels = tuple(Category) if kind == "softmax" else MODEL_CATEGORIES
     weights = example_weights(examples)
-    ew, nw, b = fitter(x, [e.label for e in examples], weights, dim)
     binary_columns = [c.value for c in SCHOOL_ONLY] if kind == "softmax" else []
+    targets = softmax_targets(examples) if kind == "softmax" else [e.label for e in examples]
+    ew, nw, b = fitter(x, targets, weights, dim)
     if binary_columns:
         ew, nw, b = _override_binary((ew, nw, b), x, examples, weights, dim)
     school = [i for i, e in enumerate(examples) if school_written(e)]

@@ -101,6 +101,24 @@ def test_scores_do_not_depend_on_the_batch(ensemble: EnsembleClassifier) -> None
         assert verdict.flagged == alone.flagged
 
 
+def test_complaints_are_criticism_and_not_hate(ensemble: EnsembleClassifier) -> None:
+    """The softmax learns complaints as benign (``fit.softmax_targets``). When it learnt
+    them as criticism, a class later taken out of it, their probability went to the
+    runner-up: the previous heads gave these complaints hate scores up to 0.20."""
+    texts = [
+        "The homework app never works and nobody answers emails about it.",
+        "Why does the newsletter spend three paragraphs on attendance and one line on "
+        "what the children are learning?",
+        "Parents evening slots were gone in ten minutes again. Some of us work shifts.",
+        "The new uniform supplier charges twice what the supermarket does. Not on.",
+        "Our kids are being taught to the test. Reading for fun has gone out of the window.",
+        "Lunchtime is far too short, the little ones barely get to finish their food.",
+    ]
+    for verdict in ensemble.classify_texts(texts):
+        assert verdict.primary is Category.CRITICISM
+        assert verdict.scores[Category.HATE] < 0.1
+
+
 def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
     comments = [_comment("he dragged my son across the hall by his jumper", 1)]
     ctx = [Context(post_text="Mr Reeve's class assembly today", parent_text="")]

@@ -21,7 +21,12 @@ from classifiers.training.cache import EmbeddingCache
 from classifiers.training.crossval import cross_validate, fold_of
 from classifiers.training.data import TRAINING_DIR, Example, read_labelled, text_key
 from classifiers.training.finetune import TuneSettings
-from classifiers.training.fit import CALIBRATION_FOLDS, calibration_folds, train
+from classifiers.training.fit import (
+    CALIBRATION_FOLDS,
+    calibration_folds,
+    softmax_targets,
+    train,
+)
 from classifiers.training.runner import TUNED_FILE, run_training
 from config.policy import SchoolPolicy
 from core.models import Category
@@ -253,3 +258,18 @@ def test_eval_of_rows_the_heads_learnt_from_points_to_folds(tmp_path: Path) -> N
     assert result.exit_code != 0
     assert "Left out 3 rows" in result.output
     assert "--folds 2" in " ".join(result.output.split())
+
+
+def test_the_softmax_learns_criticism_and_defamation_as_benign() -> None:
+    rows = [
+        Example("the homework app never works", Category.CRITICISM),
+        Example("the head fiddled the trip money", Category.DEFAMATION),
+        Example("you're a loser", Category.BULLYING),
+        Example("lovely assembly", Category.BENIGN),
+    ]
+    assert softmax_targets(rows) == [
+        Category.BENIGN,
+        Category.BENIGN,
+        Category.BULLYING,
+        Category.BENIGN,
+    ]
