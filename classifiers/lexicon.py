@@ -131,17 +131,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         # (docs/evaluation.md): a plan to step in front of traffic, said by the writer
         "sh.in_front_of",
         SH,
-        r"(?:i|i'?ll|i will|im|i'?m|i am|gonna|going to|want to|wanna|think about|thinking "
-        r"about|thought about|keep thinking about) (?:just )?(?:stepping|step|jumping|jump|"
-        r"walking|walk|throwing myself|throw myself|lying down|lie down) (?:out )?in front of "
-        r"(?:a|the) (?:train|bus|lorry|traffic|cars?|tube)",
+        r"(?:i'?ll|i will|gonna|going to|want to|wanna|could|might|think about|thinking "
+        r"about|thought about) (?:just )?(?:stepping|step|jumping|jump|walking|walk|"
+        r"throwing myself|throw myself|lying down|lie down) (?:out )?in front of "
+        r"(?:a|the) (?:train|bus|lorry|traffic|cars?|tube)(?! stop| station| shelter| lane)",
         0.85,
         "a plan to step in front of traffic",
     ),
     _r(
         "sh.be_over",
         SH,
-        r"(?:let|letting) it (?:all )?(?:be|being) over",
+        r"(?:letting it (?:all )?be over|let it all be over)",
         0.6,
         "wanting it all to be over",
     ),

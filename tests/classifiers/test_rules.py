@@ -194,6 +194,8 @@ def test_goodbye_notes_plans_and_honour_based_abuse(
     ("text", "category"),
     [
         ("won't be here for sports day, enjoy it everyone!", Category.SELF_HARM),
+        ("I walk in front of the bus stop every morning with the kids", Category.SELF_HARM),
+        ("SATs week, let it be over already 😂", Category.SELF_HARM),
         (
             "A boy stepped out in front of a car at pick-up again, we need a crossing patrol",
             Category.SELF_HARM,
