@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from classifiers.lexicon import URL
 from classifiers.normalise import model_text
-from classifiers.roster import SURNAME
+from classifiers.roster import SURNAME, TITLES
 
 WORD_FEATURES = 2**17
 CHAR_FEATURES = 2**16
@@ -25,9 +25,7 @@ MAX_CHARS = 2000
 
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d{3,4}[\s-]?\d{3}[\s-]?\d{3,4}(?!\d)")
-_TITLE_NAME = re.compile(
-    rf"(?<![a-z])(mr|mrs|miss|ms|mx|dr|mister|sir)\.?\s+(?!teacher\b){SURNAME}(?![a-z])"
-)
+_TITLE_NAME = re.compile(rf"(?<![a-z])({TITLES})\.?\s+(?!teacher\b){SURNAME}(?![a-z])")
 _HANDLE = re.compile(r"@\w+")
 
 

@@ -16,8 +16,11 @@ from functools import lru_cache
 from classifiers.normalise import Normalised
 from config.policy import Roster
 
-TITLES = r"(?:mr|mrs|miss|ms|mx|dr|mister|sir|madam)"
-_TITLE_WORDS = frozenset({"mr", "mrs", "miss", "ms", "mx", "dr", "mister", "sir", "madam"})
+TITLE_WORDS = ("mr", "mrs", "miss", "ms", "mx", "dr", "mister", "sir")
+"""Titles that, before a surname or initials, name a member of staff. Not "madam": "a
+cheeky little madam" is a girl and "hello madam how are you" a greeting."""
+TITLES = rf"(?:{'|'.join(TITLE_WORDS)})"
+_TITLE_WORDS = frozenset({*TITLE_WORDS, "madam"})  # left out of a roster name's surname
 
 # one-person roles; the value is the policy role a roster member may hold
 GENERIC_ROLES: tuple[tuple[str, str | None], ...] = (

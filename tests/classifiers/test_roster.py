@@ -44,6 +44,9 @@ def test_pupils_counted_not_named(policy: SchoolPolicy) -> None:
 
 def test_ordinary_words_are_not_staff(policy: SchoolPolicy) -> None:
     assert _kinds("We carted the bags to the car", policy) == []
+    # "madam" before a word is a girl or a greeting, not a teacher's name
+    assert _kinds("she's a spiteful little madam and her mum's no better", policy) == []
+    assert _kinds("Hello madam how are you", policy) == []
 
 
 def test_one_mention_per_place(policy: SchoolPolicy) -> None:
