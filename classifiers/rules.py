@@ -220,13 +220,10 @@ class RuleEngine:
         else:
             child = find_child_full_name(text)
             staff_spans = [norm.span(m.start, m.end) for m in mentions if m.kind == "staff"]
-            # the name is staff's when a staff mention covers its first word ("Tom
-            # Brennan"); a rostered surname after another first name is a child who
-            # shares it ("Alfie Brennan")
-            first_end = child[0][0] + len(text[child[0][0] :].split()[0]) if child else 0
-            if child is not None and not any(
-                a < first_end and child[0][0] < b for a, b in staff_spans
-            ):
+            # the name is staff's when a staff mention starts it ("Tom Brennan"); a
+            # rostered surname after another first name is a child who shares it
+            # ("Alfie Brennan")
+            if child is not None and not any(a <= child[0][0] < b for a, b in staff_spans):
                 found.append(
                     Evidence(
                         category=Category.PERSONAL_DATA,
