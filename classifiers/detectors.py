@@ -34,7 +34,8 @@ _STREET_WORDS = (
 _NOT_NAME = (
     r"the|a|an|of|to|in|on|at|and|or|my|our|your|his|her|their|times|minutes|mins|miles|hours|"
     r"days|years|weeks|months|kids|children|cars|people|more|other|different|new|old|big|little|"
-    r"year|class|yr|am|pm|o'?clock"
+    r"year|class|yr|am|pm|o'?clock|hour|minute|min|mile|second|day|week|month|someone'?s|"
+    r"somebody'?s|anyone'?s"
 )
 
 DETECTORS: tuple[Detector, ...] = (

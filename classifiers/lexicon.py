@@ -686,64 +686,110 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     ),
 )
 
+SPAM_WORD = 0.2
+"""A word that adverts and scams use but a parent also uses ("winner", "order now",
+"follow us on"): too weak to hide a comment on its own, it only tips a comment the
+model already leans towards calling spam (docs/categories.md, spam)."""
+
 SPAM_RULES: tuple[Rule, ...] = (
     _r(
         "sp.romance",
         SP,
-        r"(?:hello dear|hi dear|(?:i am|i'?m) (?:a |an )?(?:us |american )?(?:army|soldier|widow|"
+        r"(?:(?:i am|i'?m) (?:a |an )?(?:us |american )?(?:army|soldier|widow|"
         r"marine|doctor on|engineer on an oil rig)|(?:would|will) like to be (?:your )?friends?|"
         r"saw your profile)",
         0.75,
         "a romance or friendship scam",
     ),
+    _r("sp.romance.word", SP, r"(?:hello|hi) dear", SPAM_WORD, "a scammer's greeting"),
     _r(
         "sp.link_in_bio",
         SP,
-        r"(?:link in (?:my )?bio|check (?:out )?my (?:channel|page|profile|"
-        r"mixtape|video|music|shop|website|insta|tiktok)|subscribe to (?:my|me|our)|"
-        r"sub (?:to|4) (?:me|my)|follow (?:me|my page|us) (?:on|for|@)|visit my (?:page|channel|"
-        r"profile|site|website)|please (?:subscribe|share my)|sub4sub|like and subscribe)",
+        r"(?:link in (?:my )?bio|check (?:out )?my (?:channel|profile|mixtape|music|shop|website|"
+        r"insta|tiktok)|subscribe to (?:my|me|our)|sub (?:to|4) (?:me|my)|follow "
+        r"(?:me|my page) (?:on|for|@)|visit my (?:page|channel|profile|site|website)|"
+        r"please subscribe|sub4sub|like and subscribe)",
         0.85,
         "self-promotion",
     ),
     _r(
+        "sp.link_in_bio.word",
+        SP,
+        r"(?:check (?:out )?my (?:page|video)|follow us (?:on|for|@)|follow @\w+|please share my)",
+        SPAM_WORD,
+        "words of self-promotion",
+    ),
+    _r(
         "sp.offer",
         SP,
-        r"(?:use (?:my )?code \w+|promo ?code|discount code|\d+ ?% off|"
-        r"dm (?:me )?(?:for|to) (?:details|info|prices|more|order)|limited (?:time )?offer|"
-        r"order now|buy now|shop now|free delivery|call now|apply now|sign up (?:now|today|here)"
-        r"|click (?:here|the link|below|my)|referral link|ref=\w+)",
+        r"(?:(?:use|with) (?:my |the )?code \w+|promo ?code|referral link|limited time offer|"
+        r"dm (?:me )?(?:for|to) (?:details|info|prices|more|order)|\d+ ?% off (?:\w+ ){0,4}"
+        r"(?:today|tonight|this week|this weekend) only|\d+ ?% off (?:\w+ )?for (?:\w+ )?"
+        r"(?:mums|dads|parents|families))",
         0.8,
         "a sales offer",
     ),
     _r(
+        "sp.offer.word",
+        SP,
+        r"(?:discount code|\d+ ?% off|limited offer|order now|buy now|shop now|free delivery|"
+        r"call now|apply now|sign up (?:now|today|here)|click (?:here|the link|below|my)|ref=\w+)",
+        SPAM_WORD,
+        "words of a sales offer",
+    ),
+    _r(
         "sp.money",
         SP,
-        r"(?:earn (?:up to )?(?:£|\$)?\d+|make (?:£|\$)\d+|work(?:ing)? from home|"
-        r"passive income|crypto|bitcoin|btc|forex|investment opportunit\w*|financial freedom|"
-        r"be your own boss|side hustle|cash prize|get paid (?:to|for)|paypal me)",
+        r"(?:(?:earn|make|making|earning) (?:up to )?(?:£|\$)\d[\d,.]*k? (?:a|per|every|each) "
+        r"(?:day|week|month|hour)|passive income|forex|(?:investment|business|work from home|"
+        r"crypto|bitcoin) opportunit\w*|(?:crypto|bitcoin|btc|forex) (?:investment|trading|"
+        r"signals|account manager)|returning \d+ ?% (?:a|per|every) (?:day|week|month)|"
+        r"financial freedom|be your own boss|side hustle|paypal me)",
         0.8,
         "a money-making scheme",
     ),
     _r(
+        "sp.money.word",
+        SP,
+        r"(?:earn (?:up to )?(?:£|\$)?\d+|make (?:£|\$)\d+|work(?:ing)? from home|crypto|bitcoin|"
+        r"btc|cash prize|get paid (?:to|for))",
+        SPAM_WORD,
+        "words of a money-making scheme",
+    ),
+    _r(
         "sp.prize",
         SP,
-        r"(?:you(?:'ve| have)? (?:won|been selected)|winner|claim (?:your|ur) "
-        r"(?:prize|reward|gift)|free (?:iphone|ipad|gift ?card|vouchers?|robux|vbucks|tickets|"
-        r"entry|ringtones?|msg|camcorder)|congratulations you|txt \w+ to \d+|text \w+ to \d+|"
-        r"reply (?:stop|yes|win)|giveaway|competition to win|(?:£|\$)\d{3,} (?:cash|prize|"
-        r"award))",
+        r"(?:(?:you|u)(?:'ve| have| hav)? (?:won|been selected)(?!['’]?t(?![a-z]))|"
+        r"claim (?:your|ur) (?:prize|reward|gift)|free (?:iphone|ipad|gift ?card|robux|vbucks|"
+        r"msg|ringtones?|camcorder)|congratulations,? (?:you|u|ur) (?:have|'ve|ve|won|"
+        r"are awarded|been)|txt \w+ to \d+|text \w+ to \d{4,}|"
+        r"reply (?:stop|yes|win)|(?:£|\$)\d{3,} (?:cash|prize|award)|tag \d+ (?:friends|mates|"
+        r"people)|(?:like|follow) ?(?:,|&|\+|and) ?(?:share|tag|comment)|share to (?:enter|win))",
         0.8,
         "a prize scam",
     ),
     _r(
+        "sp.prize.word",
+        SP,
+        r"(?:winner|giveaway|competition to win|free (?:vouchers?|tickets|entry))",
+        SPAM_WORD,
+        "words of a prize draw",
+    ),
+    _r(
         "sp.impersonation",
         SP,
-        r"(?:this is the (?:official|new) (?:page|account)|(?:our|the "
-        r"school'?s) new (?:page|account)|page (?:has been|was) hacked|verify your account|"
-        r"account (?:will be|is) (?:suspended|deleted)|confirm your details)",
+        r"(?:this is the (?:new |real )?official (?:\w+ ){0,3}(?:page|account)|this is the new "
+        r"(?:page|account)|(?:our|the) old (?:page|account) (?:has been|was|got) hacked|"
+        r"verify your account|account (?:will be|is) (?:suspended|deleted)|confirm your details)",
         0.75,
         "impersonation or phishing",
+    ),
+    _r(
+        "sp.impersonation.word",
+        SP,
+        r"(?:(?:our|the school'?s) new (?:page|account)|page (?:has been|was) hacked)",
+        SPAM_WORD,
+        "words of impersonation",
     ),
 )
 

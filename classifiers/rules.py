@@ -23,7 +23,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.3.0"
+RULES_VERSION = "1.4.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -186,9 +186,10 @@ class RuleEngine:
         self, text: str, norm: Normalised, mentions: list[Mention], pupils: set[str]
     ) -> list[Evidence]:
         found = detect_personal_data(text)
-        advert = any(r.pattern.search(norm.text) for r in _SPAM_STRONG)
-        if found and not advert and BUSINESS.search(norm.text):
-            advert = True
+        advert = any(r.pattern.search(norm.text) for r in _SPAM_STRONG) or bool(
+            BUSINESS.search(norm.text)
+        )
+        if found and advert:
             found.append(
                 Evidence(Category.SPAM, "rule", "sp.business_contact", 0.6, found[0].span,
                          found[0].matched, detail="contact details in an advert")

@@ -43,6 +43,8 @@ def test_detects(text: str, rule: str) -> None:
         "The class of 2016 reunion",
         "Sports day is on 12/06 this year",
         "Scored 10 out of 10 in the spelling test",
+        "Is it a 2 hour drive to the outdoor centre?",  # a journey, not "2 Hour Drive"
+        "Can she stay at someones place after the disco?",
     ],
 )
 def test_no_false_hits(text: str) -> None:

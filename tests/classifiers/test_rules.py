@@ -227,3 +227,44 @@ def test_a_child_who_shares_a_staff_surname_is_still_a_child(policy: SchoolPolic
     assert "pd.child_name_details" in [e.rule_id for e in child.evidence]
     staff = rules.classify_text("Tom Reeve in Year 5 is a brilliant teacher")
     assert "pd.child_name_details" not in [e.rule_id for e in staff.evidence]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Congratulations you have won a £500 prize! Txt WIN to 81618 to claim",
+        "Like & share to enter our giveaway, tag 3 friends who need a new telly",
+        "Crypto investment opportunity, returning 40% a month, ask me how",
+        "Lash extensions 20% off for Hollybrook mums, this week only",
+        "This is the official Hollybrook Primary page, our old page was hacked so follow us here",
+    ],
+)
+def test_scam_signatures_are_spam_on_their_own(policy: SchoolPolicy, text: str) -> None:
+    assert RuleClassifier(policy).classify_text(text).primary is Category.SPAM
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Congratulations to the winner of the bake off competition, that cake looked amazing",
+        "Thanks to the PTA for the book giveaway at the summer fair, the kids loved it",
+        "You won't believe how much the children enjoyed the trip, thank you all",
+        "Click the link in the newsletter to book your parents evening slot",
+        "Year 6 parents don't forget to apply now for secondary school places",
+        "Sign up today for the after school football club, only a few places left",
+        "Free tickets for grandparents to the nativity? Or do we have to buy them?",
+        "Follow us on Instagram for more photos from the trip! (from the school office)",
+        "Please share my post, our dog went missing near the school this morning",
+        "Check out my video of the nativity, they were all brilliant",
+        "Is there a discount code for the uniform shop? It's so expensive",
+        "I work from home so I can help on the school trip",
+        "Hi dear, hope your little one is feeling better",
+        "The PTA page has been hacked, don't click anything it sends you",
+    ],
+)
+def test_a_parent_using_an_advert_word_is_not_spam(policy: SchoolPolicy, text: str) -> None:
+    """ "Winner", "order now" or "follow us on" alone only tip a comment the model
+    already calls spam (``SPAM_WORD``): the rules alone never hide it."""
+    v = RuleClassifier(policy).classify_text(text)
+    assert v.scores[Category.SPAM] < 0.5
+    assert v.primary is Category.BENIGN
