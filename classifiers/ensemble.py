@@ -59,6 +59,7 @@ class Signals:
     profanity: npt.NDArray[np.float64]
     staff: npt.NDArray[np.float64]
     neighbours: npt.NDArray[np.float64]  # each category's share among the nearest examples
+    caps: npt.NDArray[np.float64]  # the most each category may score (rules' caps, else 1)
 
 
 class EnsembleClassifier:
@@ -102,14 +103,24 @@ class EnsembleClassifier:
         staff = np.array(
             [1.0 if r.staff_named else (0.5 if r.staff_in_context else 0.0) for r in rules]
         )
+        caps = np.array(
+            [[r.caps.get(cat, 1.0) for cat in labels] for r in rules], dtype=np.float64
+        ).reshape(len(texts), len(labels))
         neighbours = self.heads.neighbour_shares(embeddings)
-        return Signals(rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours)
+        return Signals(
+            rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours, caps
+        )
 
     def scores(self, sig: Signals) -> npt.NDArray[np.float64]:
-        """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order."""
-        return self.heads.combine(
+        """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order.
+
+        A rule's cap is a ceiling on the combined score: the school's own phone
+        number is not personal data however confident the model is.
+        """
+        combined = self.heads.combine(
             sig.logits, sig.rule_matrix, sig.profanity, sig.staff, sig.neighbours
         )
+        return np.minimum(combined, sig.caps)
 
     def classify(
         self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None

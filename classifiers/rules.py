@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from classifiers.base import contexts_for, make_verdict
 from classifiers.detectors import (
@@ -35,6 +35,19 @@ _SCHOOL_WORDS = (
     r"the bursar|ofsted"
 )
 _SPAM_STRONG = tuple(r for r in SPAM_RULES if r.weight >= 0.75)
+_CONTACT_RULES = frozenset(
+    {"pd.uk_mobile", "pd.uk_landline", "pd.email", "pd.postcode", "pd.street_address"}
+)
+_OFFICE_BEFORE = re.compile(
+    r"(?:(?:school(?:'s)?|the|main) (?:office|reception)|(?:ring|call|phone|email|contact) "
+    r"the school|school(?:'s)? (?:phone )?(?:number|email|address))"
+    r"(?: (?:on|at|number|phone|line|email|address|is))*[\s:-]*$",
+    re.IGNORECASE,
+)
+SCHOOL_CONTACT_CAP = 0.3
+"""The most a comment whose only personal details are the school's own contact
+details can score as personal data, whatever the model says (docs/categories.md:
+personal data is a *personal* phone number or a *home* address)."""
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
 
 
@@ -49,6 +62,7 @@ class RuleResult:
     pupils: int
     staff_named: bool  # an identifiable member of staff is named in the comment
     staff_in_context: bool
+    caps: dict[Category, float] = field(default_factory=dict)  # most a category may score
 
 
 def _compile_lexicon(policy: SchoolPolicy) -> tuple[Rule, ...]:
@@ -83,6 +97,15 @@ def _compile_lexicon(policy: SchoolPolicy) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def _contact_key(value: str) -> str:
+    """A contact detail in comparable form: a phone number's digits (+44 read as 0),
+    otherwise its lower-case letters and digits."""
+    digits = re.sub(r"\D", "", value)
+    if re.fullmatch(r"[\d\s()+-]+", value.strip()) and len(digits) >= 10:
+        return "0" + digits[2:].lstrip("0") if digits.startswith("44") else digits
+    return re.sub(r"[^a-z0-9@.]", "", value.lower()).strip(".")
+
+
 def noisy_or(weights: Sequence[float]) -> float:
     """Combine independent signals: 1 - prod(1 - w)."""
     miss = 1.0
@@ -97,6 +120,7 @@ class RuleEngine:
     def __init__(self, policy: SchoolPolicy) -> None:
         self.policy = policy
         self.rules: tuple[Rule, ...] = ALL_RULES + _compile_lexicon(policy)
+        self._contacts = tuple(_contact_key(c) for c in policy.school.contacts if c.strip())
         names = [policy.school.name, *policy.school.aliases]
         school_pats = [re.escape(normalise(n).text) for n in names if n.strip()]
         self._school = re.compile(
@@ -171,6 +195,11 @@ class RuleEngine:
                 )
             )
         scores = self._scores(evidence)
+        caps: dict[Category, float] = {}
+        if any(e.rule_id == "pd.school_contact" for e in evidence) and not scores.get(
+            Category.PERSONAL_DATA
+        ):
+            caps[Category.PERSONAL_DATA] = SCHOOL_CONTACT_CAP
         staff_ids = tuple(dict.fromkeys(s.person_id for s in staff if s.person_id))
         return RuleResult(
             norm=norm,
@@ -180,12 +209,31 @@ class RuleEngine:
             pupils=len(pupils),
             staff_named=bool(staff),
             staff_in_context=ctx_staff,
+            caps=caps,
         )
+
+    def _school_contact(self, text: str, ev: Evidence) -> bool:
+        """Whether a detected number, email or address is the school's own."""
+        if ev.rule_id not in _CONTACT_RULES or ev.span is None:
+            return False
+        key = _contact_key(ev.matched)
+        if key and any(key in own for own in self._contacts):
+            return True
+        return _OFFICE_BEFORE.search(text[max(0, ev.span[0] - 40) : ev.span[0]]) is not None
 
     def _personal_data(
         self, text: str, norm: Normalised, mentions: list[Mention], pupils: set[str]
     ) -> list[Evidence]:
-        found = detect_personal_data(text)
+        found = []
+        for ev in detect_personal_data(text):
+            if self._school_contact(text, ev):
+                ev = replace(
+                    ev,
+                    rule_id="pd.school_contact",
+                    score=0.0,
+                    detail="the school's own contact details",
+                )
+            found.append(ev)
         advert = any(r.pattern.search(norm.text) for r in _SPAM_STRONG) or bool(
             BUSINESS.search(norm.text)
         )

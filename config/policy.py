@@ -62,6 +62,13 @@ class School(_Model):
         default=(),
         description="Other names people use for the school (searched for on Reddit).",
     )
+    contacts: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "The school's own published phone numbers, email addresses and postal address: "
+            "never counted as personal data when someone repeats them."
+        ),
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -136,10 +136,12 @@ def _fit_softmax(
 
 
 def _final(
-    model: npt.NDArray[np.float64], rules: npt.NDArray[np.float64]
+    model: npt.NDArray[np.float64],
+    rules: npt.NDArray[np.float64],
+    caps: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
-    out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
+    out: npt.NDArray[np.float64] = np.minimum(np.maximum(np.maximum(model, rules), agree), caps)
     return out
 
 
@@ -147,6 +149,7 @@ def _best_shift(
     y: npt.NDArray[np.int_],
     model: npt.NDArray[np.float64],
     rules: npt.NDArray[np.float64],
+    caps: npt.NDArray[np.float64],
     beta: float,
 ) -> float:
     """The model threshold t that maximises F-beta of the final score at 0.5 after shifting.
@@ -160,7 +163,7 @@ def _best_shift(
     curve: list[tuple[float, float]] = []
     for t in np.arange(0.05, 0.951, 0.025):
         shifted = 1.0 / (1.0 + np.exp(-(z - logit(float(t)))))
-        pred = _final(shifted, rules) >= 0.5
+        pred = _final(shifted, rules, caps) >= 0.5
         tp = float((pred & (y == 1)).sum())
         fp = float((pred & (y == 0)).sum())
         fn = float((~pred & (y == 1)).sum())
@@ -280,6 +283,7 @@ def train(
     n, k_all = len(examples), len(MODEL_CATEGORIES)
     oof_logits = np.zeros((n, k_all))
     oof_rules = np.zeros((n, k_all))
+    oof_caps = np.ones((n, k_all))
     oof_neighbours = np.zeros((n, k_all))
     profanity = np.zeros(n)
     staff = np.zeros(n)
@@ -294,6 +298,7 @@ def train(
         sig = ens.signals([texts[int(i)] for i in held], [Context() for _ in held], emb[held])
         oof_logits[held] = sig.logits
         oof_rules[held] = sig.rule_matrix
+        oof_caps[held] = sig.caps
         oof_neighbours[held] = heads.neighbour_feature(sig.neighbours)
         profanity[held] = sig.profanity
         staff[held] = sig.staff
@@ -305,6 +310,7 @@ def train(
     thresholds: dict[str, float] = {}
     clipped = np.clip(oof_logits[use], -LOGIT_CLIP, LOGIT_CLIP)
     rules_used, profanity_used, staff_used = oof_rules[use], profanity[use], staff[use]
+    caps_used = oof_caps[use]
     neighbours_used = oof_neighbours[use]
     for k, cat in enumerate(MODEL_CATEGORIES):
         y = (y_all == cat.value).astype(int)
@@ -330,7 +336,7 @@ def train(
         # choose the operating point on the final (rules included) score, then shift the
         # bias so that it sits at 0.5: one threshold, 0.5, fits every category
         beta = 2.0 if cat in HIGH_RECALL else 1.0
-        best_t = _best_shift(y, model, rules_k, beta)
+        best_t = _best_shift(y, model, rules_k, caps_used[:, k], beta)
         bias -= logit(best_t)
         stacker[cat.value] = {
             "model": round(float(coef[0]), 5),

@@ -268,3 +268,42 @@ def test_a_parent_using_an_advert_word_is_not_spam(policy: SchoolPolicy, text: s
     v = RuleClassifier(policy).classify_text(text)
     assert v.scores[Category.SPAM] < 0.5
     assert v.primary is Category.BENIGN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Email office@hollybrook.example for the trip forms",  # listed in school.contacts
+        "The summer fair is at the school, 14 Church Lane, from 2pm",  # listed
+        "Call the school on +44 1632 960000 and ask for the office",  # listed, written another way
+        "Ring the school office on 01632 960123 if your child is off sick",  # not listed
+        "the school's number is 01632 960555, they were really helpful",  # not listed
+    ],
+)
+def test_the_schools_own_contact_details_are_not_personal_data(
+    policy: SchoolPolicy, text: str
+) -> None:
+    from classifiers.rules import SCHOOL_CONTACT_CAP, RuleEngine
+
+    res = RuleEngine(policy).scan(text)
+    assert Category.PERSONAL_DATA not in res.scores
+    assert res.caps == {Category.PERSONAL_DATA: SCHOOL_CONTACT_CAP}
+    assert "pd.school_contact" in [e.rule_id for e in res.evidence]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ring me on 07700 900123 about the school office job",
+        "Her mum lives at 22 Church Lane and her number is 07700 900456",
+        "Ring the office on 01632 960123, or me at home on 01632 960777",
+    ],
+)
+def test_a_personal_number_beside_the_schools_is_still_personal_data(
+    policy: SchoolPolicy, text: str
+) -> None:
+    from classifiers.rules import RuleEngine
+
+    res = RuleEngine(policy).scan(text)
+    assert res.scores[Category.PERSONAL_DATA] >= 0.5
+    assert res.caps == {}
