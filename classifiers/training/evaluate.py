@@ -23,12 +23,13 @@ class Evaluation:
     """The figures ``schoolwatch eval`` prints."""
 
     n: int
-    binary: dict[str, float]
+    binary: dict[str, float | None]  # auc is None when only one kind of row is present
     per_label: dict[str, dict[str, float]]
     confusion: dict[str, dict[str, int]]
     roc: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
     macro_f1: float = 0.0
-    high_recall: float = 0.0  # recall over the five categories where a miss is worst
+    high_recall: float | None = 0.0  # recall over the five categories where a miss is worst
+    # (None when the rows have none of them)
     not_harmful_flagged: float = 0.0  # share of criticism+benign rows flagged as harmful
 
     def as_json(self) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def evaluate(gold: Sequence[Category], verdicts: Sequence[Verdict]) -> Evaluatio
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    auc = float("nan")
+    auc: float | None = None  # undefined unless both kinds of row are present
     roc: tuple[list[float], list[float]] = ([], [])
     if 0 < y.sum() < n:
         auc = float(roc_auc_score(y, scores))
@@ -83,7 +84,7 @@ def evaluate(gold: Sequence[Category], verdicts: Sequence[Verdict]) -> Evaluatio
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
-        "auc": round(auc, 4),
+        "auc": round(auc, 4) if auc is not None else None,
     }
     per_label: dict[str, dict[str, float]] = {}
     present = [c for c in Category if c in gold or c in pred]
@@ -115,6 +116,6 @@ def evaluate(gold: Sequence[Category], verdicts: Sequence[Verdict]) -> Evaluatio
         confusion=confusion,
         roc=roc,
         macro_f1=round(float(np.mean(supported)) if supported else 0.0, 4),
-        high_recall=round(high_hit / len(high_gold), 4) if high_gold else float("nan"),
+        high_recall=round(high_hit / len(high_gold), 4) if high_gold else None,
         not_harmful_flagged=round(sum(yhat[i] for i in nh) / len(nh), 4) if nh else 0.0,
     )

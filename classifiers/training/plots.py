@@ -29,7 +29,9 @@ def plot_evaluation(result: Evaluation, out: Path) -> None:
     ax1.set_title(f"Per category ({result.n} comments)")
     ax1.legend(loc="lower right")
     fpr, tpr = result.roc
-    ax2.plot(fpr, tpr, label=f"AUC {result.binary['auc']:.3f}")
+    ax2.plot(
+        fpr, tpr, label=f"AUC {auc:.3f}" if (auc := result.binary["auc"]) is not None else "AUC n/a"
+    )
     ax2.plot([0, 1], [0, 1], linestyle="--", color="grey")
     ax2.set_xlabel("false positive rate")
     ax2.set_ylabel("true positive rate")

@@ -118,7 +118,7 @@ class TrainOutcome:
 
 def score_for_gate(ev: Evaluation) -> float:
     """One number for "no worse": harmful-vs-not F1 plus macro-F1 over categories."""
-    return ev.binary["f1"] + ev.macro_f1
+    return float(ev.binary["f1"] or 0.0) + ev.macro_f1
 
 
 def _current_encoder_state(

@@ -352,12 +352,15 @@ def print_evaluation(result: Any, classifier: str) -> None:
     console.print(f"[bold]{result.n} comments[/], classifier {classifier}", highlight=False)
     console.print(
         f"Harmful vs not harmful: precision {b['precision']:.3f}, recall {b['recall']:.3f}, "
-        f"F1 {b['f1']:.3f}, ROC AUC {b['auc']:.3f}",
+        f"F1 {b['f1']:.3f}, ROC AUC "
+        + (f"{b['auc']:.3f}" if b["auc"] is not None else "n/a (needs harmful and other rows)"),
         highlight=False,
     )
     console.print(
         f"Macro-F1 over categories {result.macro_f1:.3f}; recall on self-harm, abuse, sexual, "
-        f"personal data and staff allegations {result.high_recall:.3f}; criticism and benign "
+        "personal data and staff allegations "
+        + (f"{result.high_recall:.3f}" if result.high_recall is not None else "n/a (no such rows)")
+        + "; criticism and benign "
         f"flagged as harmful {result.not_harmful_flagged:.1%}",
         highlight=False,
     )

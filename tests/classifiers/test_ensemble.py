@@ -180,6 +180,31 @@ def test_eval_and_classify_commands(tmp_path: Path) -> None:
     assert out["evidence"]
 
 
+def test_eval_of_only_ordinary_comments_has_no_auc(tmp_path: Path) -> None:
+    """With one kind of row, ROC AUC is undefined: JSON null and "n/a", never NaN."""
+    from monitor.commands.classify import register
+
+    app = typer.Typer()
+    register(app)
+    csv_path = tmp_path / "ordinary.csv"
+    csv_path.write_text(
+        "text,label\nLovely assembly today,benign\nThe car park is chaos,criticism\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["eval", str(csv_path), "--json"])
+    assert result.exit_code == 0, result.output
+    body = result.stdout[result.stdout.index("{") :]
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"not JSON: {name}")
+
+    assert json.loads(body, parse_constant=refuse)["binary"]["auc"] is None
+    text = runner.invoke(app, ["eval", str(csv_path), "--plot", str(tmp_path / "p.png")])
+    assert text.exit_code == 0, text.output
+    assert "ROC AUC n/a" in text.output and "nan" not in text.output
+
+
 def test_shipped_heads_were_trained_on_the_shipped_csvs() -> None:
     """`schoolwatch train` on the shipped CSVs reproduces the shipped heads' data digest."""
     import hashlib
