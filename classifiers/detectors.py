@@ -156,6 +156,7 @@ _NOT_A_NAME = frozenset(
     call text message join follow like share watch check see look get best top cheap only quick
     high juniors junior infants infant college fc centre center library hall trust grammar
     secondary united city town rovers leisure pool gardens close avenue drive way ambulance
+    history month week
     """.split()  # noqa: SIM905 - a word list reads better as prose
 )
 _NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"

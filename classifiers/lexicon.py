@@ -40,7 +40,9 @@ class Rule:
 def _r(
     rule_id: str, cat: Category, pattern: str, weight: float, detail: str, needs: str = ""
 ) -> Rule:
-    return Rule(rule_id, cat, re.compile(rf"(?<![a-z]){pattern}(?![a-z])"), weight, detail, needs)
+    # the group matters: a pattern's own top-level "|" must not escape the boundaries
+    bounded = re.compile(rf"(?<![a-z])(?:{pattern})(?![a-z])")
+    return Rule(rule_id, cat, bounded, weight, detail, needs)
 
 
 SH, AB, SX = Category.SELF_HARM, Category.ABUSE_DISCLOSURE, Category.SEXUAL
@@ -48,6 +50,24 @@ ST, TH, HT = Category.STAFF_ALLEGATION, Category.THREAT, Category.HATE
 BL, DF, SP = Category.BULLYING, Category.DEFAMATION, Category.SPAM
 
 _SELF = r"(?:my|him|her|them|our)sel(?:f|ves)"
+_HOME_HARM = (
+    r"(?:(?:hits|hit|kicks|kicked|punches|punched|slaps|slapped|chokes|choked|burns|burnt|"
+    r"locks|locked|touches|touched|hurts|hurt|belts|belted|shakes|shook|pushed|pushes|shoved|"
+    r"shoves|dragged|drags|threw|throws|strangled|grabbed|grabs)\s+(?:me|us|him|her|them|my)|"
+    # "she beat her own score", "he beat me at FIFA", "they beat us 3-0" are a game
+    r"beats?\s+(?:me|us|him|her|them|my)(?!\s+(?:own|at|in|on|to|by|for|\d|score|record|"
+    r"time|best|pb|team)(?![a-z])))"
+)
+"""Someone hurting a child, after the person who does it ("dad", "she")."""
+_INSULT_MOD = (
+    r"(?:a |an |such a |such an |so |the )?(?:total |complete |absolute |fucking |f\*+ing |"
+    r"massive |utter |stupid |pathetic |little |proper |right )?"
+)
+_INSULT_PERSON = (
+    r"idiot|moron|liar|clown|loser|hypocrite|coward|creep|bully|snake|prat|muppet|twat|"
+    r"dickhead|prick|bitch|asshole|arsehole|knob|fool|scum|imbecile|cretin|halfwit|numpty|"
+    r"weirdo|freak"
+)
 _KID = (
     r"(?:my|our|his|her|their|the|a) (?:son|daughter|boy|girl|child|kid|lad|little one|nephew|"
     r"niece|grandson|granddaughter|brother|sister|friend|mate|pupil)s?"
@@ -183,20 +203,14 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         AB,
         r"(?:dad|mum|mam|stepdad|step dad|step-dad|stepmum|"
         r"step mum|mums? (?:new )?(?:boyfriend|fella|partner)|dads? (?:girlfriend|partner)|uncle|"
-        r"brother|grandad|nan|auntie|cousin)\s+(?:hits|hit|beats|beat|kicks|kicked|punches|punched|"
-        r"slaps|slapped|chokes|choked|burns|burnt|locks|locked|touches|touched|hurts|hurt|"
-        r"belts|belted|shakes|shook|pushed|pushes|shoved|shoves|dragged|drags|threw|throws|"
-        r"strangled|grabbed|grabs)\s+(?:me|us|him|her|them|my)",
+        rf"brother|grandad|nan|auntie|cousin)\s+{_HOME_HARM}",
         0.8,
         "someone at home hurting a child",
     ),
     _r(
         "ab.pronoun_hurts",
         AB,
-        r"(?:he|she|they)\s+(?:hits|hit|beats|beat|kicks|kicked|punches|punched|"
-        r"slaps|slapped|chokes|choked|burns|burnt|locks|locked|touches|touched|hurts|hurt|"
-        r"belts|belted|shakes|shook|pushed|pushes|shoved|shoves|dragged|drags|threw|throws|"
-        r"strangled|grabbed|grabs)\s+(?:me|us|him|her|them|my)",
+        rf"(?:he|she|they)\s+{_HOME_HARM}",
         0.7,
         "someone hurting a child",
         "no_staff",
@@ -338,7 +352,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "sx.secrecy",
         SX,
         r"(?:don'?t|dont|do not|dnt) tell (?:your|ur|yr) (?:mum|mom|mam|dad|"
-        r"parents|teacher|nan)|our (?:little )?secret|just between (?:us|me and you)",
+        r"parents|teachers?|nan)|(?:y?our|ur) (?:little )?secret|just between (?:us|me and you)",
         0.85,
         "asking a child for secrecy",
     ),
@@ -374,7 +388,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"smirk|drool|tongue|kept behind)|kept behind after (?:class|school) (?:wink|smirk)|"
         r"private (?:sessions?|lessons?|photoshoots?|chats?) (?:wink|smirk|kiss)|"
         r"(?:great|good|brilliant) with (?:the )?"
-        r"(?:little ones|little girls|kids|children)\b.{0,40}private|"
+        r"(?:little ones|little girls|kids|children)\b.{0,40}private\w*|"
         r"(?:sexy|horny|naked|nude|porn|porno|shag|shagging|milf|dilf|"
         r"fuckable|boobs|tits|wank\w*|jerk off|turned on|hard on|legs open|bend over)",
         0.75,
@@ -512,8 +526,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "th.weapon",
         TH,
-        r"(?:with|bring\w*) (?:a |my |his )?(?:baseball bat|cricket bat|bat|knife|machete|hammer|"
-        r"crowbar|blade)|(?:pay|paying) (?:\w+ )?a (?:little )?visit|"
+        r"(?:with|bring\w*) (?:a |my |his )?(?:baseball bats?|cricket bats?|bats?|knife|knives|"
+        r"machetes?|hammers?|crowbars?|blades?)|(?:pay|paying) (?:\w+ )?a (?:little )?visit|"
         r"(?:gonna|going to|will|i'?ll|we'?ll) jump (?:him|her|them|\w+) (?:after|at|tomorrow|"
         r"tmrw|outside|tonight)|(?:they|he|she|him and his mates|them)(?:'re| are| is|'s) dead|"
         r"(?:bring|bringing|carry|carrying|got|get|take|taking) (?:a |my |me )?"
@@ -536,7 +550,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "th.coming",
         TH,
         r"(?:coming|come) for (?:you|u|him|her|them)|(?:see|wait for) (?:you|him|"
-        r"her) (?:outside|after school|at the gate|in the car park)|try me|not joking|i mean it|"
+        r"her) (?:outside|after school|at the gates?|in the car park)|try me|not joking|i mean it|"
         r"mark my words|you have been warned",
         0.45,
         "menacing words",
@@ -570,12 +584,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "bl.targeted",
         BL,
-        r"(?:you(?:'re| are|r| r)|ur|u r|u are|he(?:'s| is)|she(?:'s| is)|they(?:'re| are)) "
-        r"(?:a |an |such a |such an |so |the )?(?:total |complete |absolute |fucking |f\*+ing |"
-        r"massive |utter |stupid |pathetic |little |proper |right )?(?:idiot|moron|liar|clown|"
-        r"loser|joke|disgrace|hypocrite|coward|creep|bully|snake|prat|muppet|twat|"
-        r"dickhead|prick|bitch|asshole|arsehole|knob|tool|fool|pathetic|disgusting|vile|scum|"
-        r"ugly|thick|dumb|stupid|imbecile|cretin|halfwit|numpty|weirdo|freak|embarrassment)",
+        # "they are disgusting" is as often the toilets as people: after "they" only a
+        # word for a person counts
+        rf"(?:(?:you(?:'re| are|r| r)|ur|u r|u are|he(?:'s| is)|she(?:'s| is)) {_INSULT_MOD}"
+        rf"(?:{_INSULT_PERSON}|joke|disgrace|tool|pathetic|disgusting|vile|ugly|thick|dumb|"
+        rf"stupid|embarrassment)|they(?:'re| are) {_INSULT_MOD}(?:{_INSULT_PERSON})s?)",
         0.75,
         "an insult aimed at a person",
     ),
@@ -633,7 +646,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "ht.pig_emoji",
         HT,
-        r"(?:muslims?|islam|eid|halal|mosque|muzzies?)\b.{0,40}pig|pig\b.{0,40}"
+        r"(?:muslims?|islam|eid|halal|mosque|muzzies?)\b.{0,40}pigs?|pigs?\b.{0,40}"
         r"(?:muslims?|islam|eid|halal|mosque)",
         0.8,
         "a pig emoji aimed at Muslims",
@@ -810,7 +823,8 @@ business's, not personal data (docs/categories.md, personal_data: "a number in a
 advert is spam")."""
 
 URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:example|com|co\.uk|net|org|ly|io|xyz|biz|info|me|"
+    r"(?:https?://|www\.)\S+|(?<![@\w.-])[\w-]+(?:\.[\w-]+)*\.(?:example|com|co\.uk|net|org|ly|io|xyz|biz|"
+    r"info|me|"
     r"shop|store|online|site)(?:/\S*)?\b",
     re.IGNORECASE,
 )

@@ -48,6 +48,12 @@ _UNIDENTIFIED = re.compile(
     r"(?:dinner lad(?:y|ies)|lunchtime supervisors?|tas?|teaching assistants?|teachers?|"
     r"supply teachers?|members? of staff|staff members?|staff)(?![a-z])"
 )
+_UNNAMED = re.compile(
+    r"(?<![a-z])(?:(?:a|an|one of the|some of the|one|some|another) (?:dinner lad(?:y|ies)|"
+    r"lunchtime supervisors?|tas?|teaching assistants?|teachers?|supply teachers?|members? of "
+    r"staff|staff members?)|the (?:dinner lad(?:y|ies)|lunchtime supervisors?|supply teachers?))"
+    r"(?![a-z])"
+)
 _COMMON_WORDS = frozenset(
     {"will", "may", "bell", "hill", "green", "white", "black", "brown", "long", "young", "king"}
 )
@@ -133,3 +139,10 @@ def find_mentions(norm: Normalised, roster: Roster) -> list[Mention]:
 def unidentified_staff(norm: Normalised) -> re.Match[str] | None:
     """A reference to staff that does not identify one person ("a dinner lady")."""
     return _UNIDENTIFIED.search(norm.text)
+
+
+def unnamed_staff_spans(norm: Normalised) -> list[tuple[int, int]]:
+    """Where the comment refers to a member of staff who cannot be identified ("a TA",
+    "the dinner lady", "a supply teacher"); "the teacher" is left out, because a
+    parent usually means their child's own teacher."""
+    return [m.span() for m in _UNNAMED.finditer(norm.text)]

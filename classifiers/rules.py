@@ -19,11 +19,11 @@ from classifiers.detectors import (
 )
 from classifiers.lexicon import ALL_RULES, BUSINESS, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
 from classifiers.normalise import Normalised, normalise
-from classifiers.roster import Mention, find_mentions, unidentified_staff
+from classifiers.roster import Mention, find_mentions, unidentified_staff, unnamed_staff_spans
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.4.0"
+RULES_VERSION = "1.5.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -40,8 +40,9 @@ _CONTACT_RULES = frozenset(
 )
 _OFFICE_BEFORE = re.compile(
     r"(?:(?:school(?:'s)?|the|main) (?:office|reception)|(?:ring|call|phone|email|contact) "
-    r"the school|school(?:'s)? (?:phone )?(?:number|email|address))"
-    r"(?: (?:on|at|number|phone|line|email|address|is))*[\s:-]*$",
+    r"the school|school(?:'s)? (?:phone )?(?:number|email|address)|(?:absence|attendance|"
+    r"sickness) line|(?:after ?school|breakfast|holiday) club|switchboard)"
+    r"(?: (?:on|at|number|phone|line|email|address|is|option \d+))*[\s:-]*$",
     re.IGNORECASE,
 )
 SCHOOL_CONTACT_CAP = 0.3
@@ -121,6 +122,10 @@ class RuleEngine:
         self.policy = policy
         self.rules: tuple[Rule, ...] = ALL_RULES + _compile_lexicon(policy)
         self._contacts = tuple(_contact_key(c) for c in policy.school.contacts if c.strip())
+        # any address at the school's email domain is the school's (a staff work email)
+        self._domains = tuple(
+            "@" + key.split("@", 1)[1] for key in self._contacts if key.count("@") == 1
+        )
         names = [policy.school.name, *policy.school.aliases]
         school_pats = [re.escape(normalise(n).text) for n in names if n.strip()]
         self._school = re.compile(
@@ -144,6 +149,20 @@ class RuleEngine:
         school = bool(staff) or ctx_staff or self._school.search(norm.text) is not None
         laugh = LAUGHTER.search(norm.text) is not None and NOT_JOKING.search(norm.text) is None
 
+        unnamed = [
+            span
+            for span in unnamed_staff_spans(norm)
+            if not any(m.start < span[1] and span[0] < m.end for m in staff)
+        ]
+
+        def by_unnamed_staff(start: int) -> bool:
+            """The person mentioned last before ``start`` is staff nobody can identify
+            ("the dinner lady who grabbed him"): harm by them is an abuse disclosure
+            (docs/categories.md), whoever else the comment names."""
+            refs = [(b, True) for a, b in unnamed if b <= start]
+            refs += [(m.end, False) for m in staff if m.end <= start]
+            return bool(refs) and max(refs)[1]
+
         evidence: list[Evidence] = []
         for rule in self.rules:
             m = rule.pattern.search(norm.text)
@@ -151,13 +170,17 @@ class RuleEngine:
                 continue
             weight = rule.weight
             if rule.needs == "staff":
-                if not staff and not ctx_staff:
+                if (not staff and not ctx_staff) or by_unnamed_staff(m.start()):
                     continue
                 if not staff:
                     weight *= 0.85
             elif rule.needs == "school" and not school:
                 weight *= 0.5
-            elif rule.needs == "no_staff" and (staff or ctx_staff):
+            elif (
+                rule.needs == "no_staff"
+                and (staff or ctx_staff)
+                and not by_unnamed_staff(m.start())
+            ):
                 continue
             if laugh and rule.category in _HOLD_LAUGH:
                 weight *= 0.5
@@ -218,6 +241,8 @@ class RuleEngine:
             return False
         key = _contact_key(ev.matched)
         if key and any(key in own for own in self._contacts):
+            return True
+        if ev.rule_id == "pd.email" and key.endswith(self._domains or ("\0",)):
             return True
         return _OFFICE_BEFORE.search(text[max(0, ev.span[0] - 40) : ev.span[0]]) is not None
 

@@ -77,6 +77,7 @@ def test_child_full_name_with_a_class_or_condition(text: str, name: str) -> None
         "Harvey Doyle scored the winning goal",  # a name, but nothing identifying
         "My son has ADHD and the school has been great",  # a condition, but no name
         "Year 5 had the St John Ambulance first aid session",  # an organisation
+        "Black History Month display is fantastic, well done Year 5",  # an event
         "Harvey Doyle was brilliant. " + "The weather was lovely all afternoon. " * 3 + "Y5",
     ],
 )

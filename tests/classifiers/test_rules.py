@@ -278,6 +278,9 @@ def test_a_parent_using_an_advert_word_is_not_spam(policy: SchoolPolicy, text: s
         "Call the school on +44 1632 960000 and ask for the office",  # listed, written another way
         "Ring the school office on 01632 960123 if your child is off sick",  # not listed
         "the school's number is 01632 960555, they were really helpful",  # not listed
+        "Absence line is option 1 on 01632 960482 btw",  # not listed
+        "The after school club number is 01632 960517 if you're running late",  # not listed
+        "For the SEN team it's senco@hollybrook.example, she's really helpful",  # its domain
     ],
 )
 def test_the_schools_own_contact_details_are_not_personal_data(
@@ -307,3 +310,84 @@ def test_a_personal_number_beside_the_schools_is_still_personal_data(
     res = RuleEngine(policy).scan(text)
     assert res.scores[Category.PERSONAL_DATA] >= 0.5
     assert res.caps == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "Mrs Carter says she'll look into it but a dinner lady pushed my son over at lunch",
+            Category.ABUSE_DISCLOSURE,
+        ),
+        (
+            "Mr Reeve told me the supply teacher dragged him out of the hall",
+            Category.ABUSE_DISCLOSURE,
+        ),
+        ("A TA told Mr Reeve, then he grabbed my daughter by the arm", Category.STAFF_ALLEGATION),
+        (
+            "The dinner lady told me Miss Bello grabbed my son by the collar",
+            Category.STAFF_ALLEGATION,
+        ),
+        ("Mr Reeve's class: the teacher grabbed my son by the arm", Category.STAFF_ALLEGATION),
+    ],
+)
+def test_harm_by_staff_nobody_can_identify_is_an_abuse_disclosure(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    """Whoever is mentioned last before the harm did it: an unnamed dinner lady or supply
+    teacher makes it an abuse disclosure even when the head is named elsewhere (the
+    school-dev boundary); named staff, or "the teacher" of a named class, stay an
+    allegation against staff."""
+    assert RuleClassifier(policy).classify_text(text).primary is category
+
+
+def test_they_are_disgusting_is_the_toilets_not_a_person(policy: SchoolPolicy) -> None:
+    rules = RuleClassifier(policy)
+    toilets = rules.classify_text("The toilets need sorting out, they are disgusting")
+    assert toilets.scores[Category.BULLYING] < 0.5
+    assert rules.classify_text("he is disgusting").primary is Category.BULLYING
+    assert rules.classify_text("they are liars, the lot of them").primary is Category.BULLYING
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Reds forever, sorry Dave, your lot got battered on Saturday", Category.THREAT),
+        ("RT @ItsFoodPorn: Oreo cheesecake bites!", Category.SEXUAL),
+        ("Tilt your head back and take a bath, you'll feel better", Category.THREAT),
+        ("she beat her own score in the maths quiz, well chuffed", Category.ABUSE_DISCLOSURE),
+        ("he beat me at FIFA again 😂", Category.ABUSE_DISCLOSURE),
+    ],
+)
+def test_a_word_inside_a_longer_word_matches_nothing(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    """Every alternative of a pattern is bounded by non-letters: "bat" is not "battered",
+    "porn" is not "FoodPorn"; and beating someone's score is a game."""
+    assert RuleClassifier(policy).classify_text(text).scores.get(category, 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("see you at the gates Orla 🔪🔪", Category.THREAT),
+        ("turning up with baseball bats tomorrow", Category.THREAT),
+        ("I can be your secret boyfriend, nobody has to know", Category.SEXUAL),
+        ("great with little girls, message me privately", Category.SEXUAL),
+        ("my dad beats me when he's drunk", Category.ABUSE_DISCLOSURE),
+    ],
+)
+def test_plurals_and_endings_the_patterns_meant_still_match(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    assert RuleClassifier(policy).classify_text(text).scores[category] >= 0.45
+
+
+def test_an_email_address_is_not_a_link(policy: SchoolPolicy) -> None:
+    from classifiers.rules import RuleEngine
+
+    engine = RuleEngine(policy)
+    email = engine.scan("email me at jo.bloggs@mail.example about the party")
+    assert "sp.url" not in [e.rule_id for e in email.evidence]
+    link = engine.scan("club sign-ups at go.hollybrook.example/clubs")
+    assert "sp.url" in [e.rule_id for e in link.evidence]
