@@ -20,6 +20,7 @@ SHIPPED_TRAINING = (
     "school_examples.csv",
     "school_written.csv",
     "school_boundary.csv",
+    "school_staff_mentions.csv",
     "public_train.csv",
     "school_dev.csv",
 )
