@@ -23,7 +23,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.5.0"
+RULES_VERSION = "1.5.1"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -100,11 +100,13 @@ def _compile_lexicon(policy: SchoolPolicy) -> tuple[Rule, ...]:
 
 def _contact_key(value: str) -> str:
     """A contact detail in comparable form: a phone number's digits (+44 read as 0),
-    otherwise its lower-case letters and digits."""
+    otherwise its lower-case words, one space apart and padded with spaces, so that
+    "4 Church Lane" is not found inside "14 Church Lane"."""
     digits = re.sub(r"\D", "", value)
     if re.fullmatch(r"[\d\s()+-]+", value.strip()) and len(digits) >= 10:
         return "0" + digits[2:].lstrip("0") if digits.startswith("44") else digits
-    return re.sub(r"[^a-z0-9@.]", "", value.lower()).strip(".")
+    words = re.sub(r"[^a-z0-9@.]+", " ", value.lower()).replace(". ", " ").strip(" .")
+    return f" {words} " if words else ""
 
 
 def noisy_or(weights: Sequence[float]) -> float:
@@ -244,6 +246,8 @@ class RuleEngine:
             return True
         if ev.rule_id == "pd.email" and key.endswith(self._domains or ("\0",)):
             return True
+        if ev.rule_id == "pd.uk_mobile":
+            return False  # a mobile is someone's own unless the school lists it
         return _OFFICE_BEFORE.search(text[max(0, ev.span[0] - 40) : ev.span[0]]) is not None
 
     def _personal_data(

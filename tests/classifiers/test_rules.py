@@ -300,6 +300,8 @@ def test_the_schools_own_contact_details_are_not_personal_data(
         "Ring me on 07700 900123 about the school office job",
         "Her mum lives at 22 Church Lane and her number is 07700 900456",
         "Ring the office on 01632 960123, or me at home on 01632 960777",
+        "She lives at 4 Church Lane, right by the school",  # the school is 14 Church Lane
+        "ring me at the office on 07700 900123",  # a mobile is someone's own
     ],
 )
 def test_a_personal_number_beside_the_schools_is_still_personal_data(
