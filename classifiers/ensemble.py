@@ -112,15 +112,10 @@ class EnsembleClassifier:
         )
 
     def scores(self, sig: Signals) -> npt.NDArray[np.float64]:
-        """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order.
-
-        A rule's cap is a ceiling on the combined score: the school's own phone
-        number is not personal data however confident the model is.
-        """
-        combined = self.heads.combine(
-            sig.logits, sig.rule_matrix, sig.profanity, sig.staff, sig.neighbours
+        """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order."""
+        return self.heads.combine(
+            sig.logits, sig.rule_matrix, sig.profanity, sig.staff, sig.neighbours, sig.caps
         )
-        return np.minimum(combined, sig.caps)
 
     def classify(
         self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None

@@ -160,17 +160,12 @@ class Heads:
         profanity: npt.NDArray[np.float64],
         staff: npt.NDArray[np.float64],
         neighbours: npt.NDArray[np.float64] | None = None,
+        caps: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Final per-category scores: the model's calibrated score, raised by rules.
-
-        A rule's weight is a floor (a strong phrase is flagged whatever the model
-        says), and a weaker rule that agrees with the model lifts the model's score:
-        ``max(model, rule, 1 - (1 - model) * (1 - rule / 2))``.
-        """
+        """Final per-category scores: the model's calibrated score with the rules'
+        (:func:`final_scores`)."""
         model = self.model_scores(logits, profanity, staff, neighbours)
-        agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
-        out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
-        return out
+        return final_scores(model, rules, caps)
 
     def save(self, directory: Path) -> None:
         """Write ``heads.npz`` and ``heads.json`` into ``directory``."""
@@ -228,6 +223,24 @@ class Heads:
         ):
             raise ClassifierError(f"the neighbour bank in {directory} does not match the heads")
         return cls(labels, emb_w, ngram_w, bias, meta, bank)
+
+
+def final_scores(
+    model: npt.NDArray[np.float64],
+    rules: npt.NDArray[np.float64],
+    caps: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]:
+    """The model's calibrated scores, raised by the rules' and capped by their caps.
+
+    A rule's weight is a floor (a strong phrase is flagged whatever the model
+    says), and a weaker rule that agrees with the model lifts the model's score:
+    ``max(model, rule, 1 - (1 - model) * (1 - rule / 2))``. A cap is a ceiling: the
+    school's own phone number is not personal data however confident the model is.
+    Calibration (``classifiers.training.fit``) uses the same function.
+    """
+    agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
+    out: npt.NDArray[np.float64] = np.maximum(np.maximum(model, rules), agree)
+    return out if caps is None else np.minimum(out, caps)
 
 
 def logit(p: float) -> float:

@@ -263,15 +263,16 @@ class RuleEngine:
                     detail="the school's own contact details",
                 )
             found.append(ev)
-        advert = any(r.pattern.search(norm.text) for r in _SPAM_STRONG) or bool(
-            BUSINESS.search(norm.text)
+        # only a comment with contact details needs the advert check
+        advert = bool(found) and (
+            any(r.pattern.search(norm.text) for r in _SPAM_STRONG)
+            or BUSINESS.search(norm.text) is not None
         )
-        if found and advert:
+        if advert:
             found.append(
                 Evidence(Category.SPAM, "rule", "sp.business_contact", 0.6, found[0].span,
                          found[0].matched, detail="contact details in an advert")
             )  # fmt: skip
-        if advert:
             # a number or email in an advert is the advertiser's, not someone's personal data
             found = [
                 replace(e, score=round(e.score * 0.5, 4))

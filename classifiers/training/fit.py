@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from classifiers.encoder import Encoder
 from classifiers.ensemble import EnsembleClassifier
 from classifiers.features import CHAR_FEATURES, WORD_FEATURES, ngram_features, prepare, stack
-from classifiers.heads import LOGIT_CLIP, MODEL_CATEGORIES, Heads, logit
+from classifiers.heads import LOGIT_CLIP, MODEL_CATEGORIES, Heads, final_scores, logit
 from classifiers.neighbours import NeighbourBank
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import Example, bucket, text_key
@@ -135,16 +135,6 @@ def _fit_softmax(
     return w[:dim], w[dim:], b
 
 
-def _final(
-    model: npt.NDArray[np.float64],
-    rules: npt.NDArray[np.float64],
-    caps: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]:
-    agree = 1.0 - (1.0 - model) * (1.0 - 0.5 * rules)
-    out: npt.NDArray[np.float64] = np.minimum(np.maximum(np.maximum(model, rules), agree), caps)
-    return out
-
-
 def _best_shift(
     y: npt.NDArray[np.int_],
     model: npt.NDArray[np.float64],
@@ -163,7 +153,7 @@ def _best_shift(
     curve: list[tuple[float, float]] = []
     for t in np.arange(0.05, 0.951, 0.025):
         shifted = 1.0 / (1.0 + np.exp(-(z - logit(float(t)))))
-        pred = _final(shifted, rules, caps) >= 0.5
+        pred = final_scores(shifted, rules, caps) >= 0.5
         tp = float((pred & (y == 1)).sum())
         fp = float((pred & (y == 0)).sum())
         fn = float((~pred & (y == 1)).sum())
