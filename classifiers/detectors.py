@@ -38,6 +38,15 @@ _NOT_NAME = (
     r"somebody'?s|anyone'?s"
 )
 
+ORGANISATION_NUMBER = re.compile(
+    rf"(?<![\d+/=])(?:(?:{_PREFIX}|0)(?:[389](?:[\s-]?\d){{8,9}}|80[08] \d{{4}})|"
+    rf"116[\s-]?\d{{3}})(?!\d)"
+)
+"""A number Ofcom's numbering plan gives to organisations, never to one person: 03
+(national rate), 08 (freephone and special services), 09 (premium rate) and 116
+(helplines such as Samaritans' 116 123). Not personal data (Aycliffe 5 and Preston
+Grange 302 protect *people's* details)."""
+
 DETECTORS: tuple[Detector, ...] = (
     Detector(
         "pd.uk_mobile",
@@ -52,6 +61,12 @@ DETECTORS: tuple[Detector, ...] = (
         ),
         0.85,
         "a UK landline number",
+    ),
+    Detector(
+        "pd.organisation_number",
+        ORGANISATION_NUMBER,
+        0.0,  # found so that the model's reading of the digits can be capped (rules.py)
+        "an organisation's number (national-rate, freephone, premium or helpline)",
     ),
     Detector(
         "pd.postcode",

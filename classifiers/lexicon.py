@@ -808,14 +808,20 @@ SPAM_RULES: tuple[Rule, ...] = (
 
 ALL_RULES: tuple[Rule, ...] = BUILTIN_RULES + SPAM_RULES
 
-BUSINESS = re.compile(
-    r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
-    r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
-    r"first lesson|business|we buy|cash|cleaner|clearance|£\d|\d+ ?%|"
+_PREMIUM_WORDS = (
     # premium-rate texts and prize scams (UCI SMS Spam Collection, eval-dev only)
     r"ltd|p\.?o\.? ?box|t ?& ?cs?|per min|/min|\d+ ?p ?(?:per|/) ?(?:min|msg|txt)|\d+ ?ppm|"
     r"(?:to|now|u|ur) claim|claim (?:ur|your|now)|(?:you|u) (?:have|ve|'ve) won|"
-    r"(?:to )?(?:unsubscribe|opt ?out),? (?:reply|text|txt|send|call)|(?:reply|text|txt|send) stop)"
+    r"(?:to )?(?:unsubscribe|opt ?out),? (?:reply|text|txt|send|call)|(?:reply|text|txt|send) stop"
+)
+PREMIUM = re.compile(rf"(?<![a-z])(?:{_PREMIUM_WORDS})(?![a-z])")
+"""Words of a premium-rate or prize-scam text: with an organisation's number (0800, 09…)
+they mark an advert, where the general advert words would also match a helpline
+("Childline is free on 0800 1111")."""
+BUSINESS = re.compile(
+    r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
+    r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
+    rf"first lesson|business|we buy|cash|cleaner|clearance|£\d|\d+ ?%|{_PREMIUM_WORDS})"
     r"(?![a-z])"
 )
 """Words of an advert or a scam: a phone number, postcode or email next to them is the

@@ -17,13 +17,22 @@ from classifiers.detectors import (
     detect_personal_data,
     find_child_full_name,
 )
-from classifiers.lexicon import ALL_RULES, BUSINESS, LAUGHTER, NOT_JOKING, SPAM_RULES, URL, Rule
+from classifiers.lexicon import (
+    ALL_RULES,
+    BUSINESS,
+    LAUGHTER,
+    NOT_JOKING,
+    PREMIUM,
+    SPAM_RULES,
+    URL,
+    Rule,
+)
 from classifiers.normalise import Normalised, normalise
 from classifiers.roster import Mention, find_mentions, unidentified_staff, unnamed_staff_spans
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.5.1"
+RULES_VERSION = "1.6.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -45,10 +54,12 @@ _OFFICE_BEFORE = re.compile(
     r"(?: (?:on|at|number|phone|line|email|address|is|option \d+))*[\s:-]*$",
     re.IGNORECASE,
 )
-SCHOOL_CONTACT_CAP = 0.3
-"""The most a comment whose only personal details are the school's own contact
-details can score as personal data, whatever the model says (docs/categories.md:
-personal data is a *personal* phone number or a *home* address)."""
+CONTACT_CAP = 0.3
+"""The most a comment whose only contact details are the school's own or an
+organisation's (a freephone, national-rate, premium or helpline number) can score as
+personal data, whatever the model says (docs/categories.md: personal data is a
+*personal* phone number or a *home* address)."""
+_NOT_PERSONAL = frozenset({"pd.school_contact", "pd.organisation_number"})
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
 
 
@@ -221,10 +232,10 @@ class RuleEngine:
             )
         scores = self._scores(evidence)
         caps: dict[Category, float] = {}
-        if any(e.rule_id == "pd.school_contact" for e in evidence) and not scores.get(
+        if any(e.rule_id in _NOT_PERSONAL for e in evidence) and not scores.get(
             Category.PERSONAL_DATA
         ):
-            caps[Category.PERSONAL_DATA] = SCHOOL_CONTACT_CAP
+            caps[Category.PERSONAL_DATA] = CONTACT_CAP
         staff_ids = tuple(dict.fromkeys(s.person_id for s in staff if s.person_id))
         return RuleResult(
             norm=norm,
@@ -263,10 +274,13 @@ class RuleEngine:
                     detail="the school's own contact details",
                 )
             found.append(ev)
-        # only a comment with contact details needs the advert check
+        # only a comment with contact details needs the advert check; beside an
+        # organisation's number alone, only scam words count ("Childline is free on
+        # 0800 1111" is a helpline, not an advert)
+        personal = any(e.rule_id != "pd.organisation_number" for e in found)
         advert = bool(found) and (
             any(r.pattern.search(norm.text) for r in _SPAM_STRONG)
-            or BUSINESS.search(norm.text) is not None
+            or (BUSINESS if personal else PREMIUM).search(norm.text) is not None
         )
         if advert:
             found.append(

@@ -52,6 +52,40 @@ def test_no_false_hits(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("If any child needs to talk, Childline is free on 0800 1111", "0800 1111"),
+        ("NSPCC helpline for worried adults: 0808 800 5000", "0808 800 5000"),
+        ("The council's admissions line is 0300 123 4567", "0300 123 4567"),
+        ("Samaritans are there day and night on 116 123", "116 123"),
+        ("You have WON! call09050000327 now", "09050000327"),
+        ("uniform shop +44 (0)845 601 2345", "+44 (0)845 601 2345"),
+    ],
+)
+def test_an_organisations_number_is_told_apart(text: str, number: str) -> None:
+    """Freephone, national-rate, premium and 116 helpline numbers belong to
+    organisations: found, with no weight, and never as a person's number."""
+    found = detect_personal_data(text)
+    assert [(e.rule_id, e.matched, e.score) for e in found] == [
+        ("pd.organisation_number", number, 0.0)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Breakfast club runs 0800-0845 every day",  # times, not a freephone number
+        "the book is amazon.example/dp/0830845933",  # digits inside a link
+        "ring me on 07700 900155",  # a mobile is a person's
+        "home number 01632 960123",  # so is a landline
+    ],
+)
+def test_not_an_organisations_number(text: str) -> None:
+    rules = [e.rule_id for e in detect_personal_data(text)]
+    assert "pd.organisation_number" not in rules
+
+
+@pytest.mark.parametrize(
     ("text", "name"),
     [
         ("So proud of Amelia-Rose Hartley (Year 5), she sang her solo", "Amelia-Rose Hartley"),

@@ -135,15 +135,25 @@ def test_complaints_are_criticism_and_not_hate(ensemble: EnsembleClassifier) -> 
     assert primary[3] in (Category.CRITICISM, Category.DEFAMATION)
 
 
-def test_the_schools_own_number_is_not_personal_data(ensemble: EnsembleClassifier) -> None:
-    """The model alone scores a landline as personal data (0.97 for the first comment);
-    the school's own number is capped below the threshold (``SCHOOL_CONTACT_CAP``)."""
-    own, other = ensemble.classify_texts(
-        [
+@pytest.mark.parametrize(
+    ("not_personal", "personal"),
+    [
+        (  # the model alone scores the first 0.97 as personal data
             "Ring the school office on 01632 960123 if your child is off sick",
             "Ring me on 01632 960123 if your child is off sick",
-        ]
-    )
+        ),
+        (  # and this one 0.85
+            "Young Minds parents helpline is 0808 802 5544, they were brilliant with us",
+            "Ring me on 07700 900123, they were brilliant with us",
+        ),
+    ],
+)
+def test_the_schools_or_a_helplines_number_is_not_personal_data(
+    ensemble: EnsembleClassifier, not_personal: str, personal: str
+) -> None:
+    """The school's own number and an organisation's (a helpline's) are capped below
+    the threshold (``CONTACT_CAP``); a person's number is personal data."""
+    own, other = ensemble.classify_texts([not_personal, personal])
     assert own.primary is Category.BENIGN
     assert own.scores[Category.PERSONAL_DATA] <= 0.3
     assert other.primary is Category.PERSONAL_DATA

@@ -286,12 +286,59 @@ def test_a_parent_using_an_advert_word_is_not_spam(policy: SchoolPolicy, text: s
 def test_the_schools_own_contact_details_are_not_personal_data(
     policy: SchoolPolicy, text: str
 ) -> None:
-    from classifiers.rules import SCHOOL_CONTACT_CAP, RuleEngine
+    from classifiers.rules import CONTACT_CAP, RuleEngine
 
     res = RuleEngine(policy).scan(text)
     assert Category.PERSONAL_DATA not in res.scores
-    assert res.caps == {Category.PERSONAL_DATA: SCHOOL_CONTACT_CAP}
+    assert res.caps == {Category.PERSONAL_DATA: CONTACT_CAP}
     assert "pd.school_contact" in [e.rule_id for e in res.evidence]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If your child needs to talk to someone, Childline is free on 0800 1111",
+        "Worried about a child? The NSPCC helpline is 0808 800 5000",
+        "You have WON a £1000 prize! Call 09050000327 NOW, T&Cs apply",
+    ],
+)
+def test_an_organisations_number_is_not_personal_data(policy: SchoolPolicy, text: str) -> None:
+    """Ofcom gives 03, 08, 09 and 116 numbers to organisations, never to one person."""
+    from classifiers.rules import CONTACT_CAP, RuleEngine
+
+    res = RuleEngine(policy).scan(text)
+    assert Category.PERSONAL_DATA not in res.scores
+    assert res.caps == {Category.PERSONAL_DATA: CONTACT_CAP}
+
+
+@pytest.mark.parametrize(
+    ("text", "advert"),
+    [
+        ("If your child needs to talk to someone, Childline is free on 0800 1111", False),
+        ("Free, confidential advice from the NSPCC helpline on 0808 800 5000", False),
+        ("You have WON a £1000 prize! Call 09050000327 NOW, T&Cs apply", True),
+        ("Hot chat 24/7 on 09099 726 123, 150p per min", True),
+    ],
+)
+def test_an_organisations_number_is_an_advert_only_beside_scam_words(
+    policy: SchoolPolicy, text: str, advert: bool
+) -> None:
+    """ "Free" and "call now" sit beside helplines as often as beside adverts; premium-rate
+    and prize words do not."""
+    from classifiers.rules import RuleEngine
+
+    rules = [e.rule_id for e in RuleEngine(policy).scan(text).evidence]
+    assert ("sp.business_contact" in rules) is advert
+
+
+def test_a_helpline_beside_a_personal_number_is_still_personal_data(
+    policy: SchoolPolicy,
+) -> None:
+    from classifiers.rules import RuleEngine
+
+    res = RuleEngine(policy).scan("Childline is 0800 1111, or text me on 07700 900123")
+    assert res.scores[Category.PERSONAL_DATA] >= 0.5
+    assert res.caps == {}
 
 
 @pytest.mark.parametrize(
