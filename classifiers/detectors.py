@@ -96,7 +96,7 @@ DETECTORS: tuple[Detector, ...] = (
     ),
     Detector(
         "pd.email",
-        re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+        re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
         0.75,
         "an email address",
     ),

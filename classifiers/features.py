@@ -23,7 +23,7 @@ WORD_FEATURES = 2**17
 CHAR_FEATURES = 2**16
 MAX_CHARS = 2000
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _PHONE = re.compile(r"(?<!\d)(?:\+44\s?|0)\d{3,4}[\s-]?\d{3}[\s-]?\d{3,4}(?!\d)")
 _TITLE_NAME = re.compile(rf"(?<![a-z])({TITLES})\.?\s+(?!teacher\b){SURNAME}(?![a-z])")
 _HANDLE = re.compile(r"@\w+")

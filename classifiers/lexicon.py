@@ -103,7 +103,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "sh.want_die",
         SH,
-        r"(?:i|i'?m|im|i am|she|he|they)?\s*(?:want|wanna|wants|wanted|going|"
+        r"(?:(?:i|i'?m|im|i am|she|he|they)\s*)?(?:want|wanna|wants|wanted|going|"
         r"gonna|ready|deserve|deserves)(?: to)? (?:die|be dead|disappear|not exist|end it)",
         0.85,
         "a wish to die or disappear",
@@ -736,8 +736,8 @@ SPAM_RULES: tuple[Rule, ...] = (
         "sp.offer",
         SP,
         r"(?:(?:use|with) (?:my |the )?code \w+|promo ?code|referral link|limited time offer|"
-        r"dm (?:me )?(?:for|to) (?:details|info|prices|more|order)|\d+ ?% off (?:\w+ ){0,4}"
-        r"(?:today|tonight|this week|this weekend) only|\d+ ?% off (?:\w+ )?for (?:\w+ )?"
+        r"dm (?:me )?(?:for|to) (?:details|info|prices|more|order)|(?<!\d)\d+ ?% off (?:\w+ ){0,4}"
+        r"(?:today|tonight|this week|this weekend) only|(?<!\d)\d+ ?% off (?:\w+ )?for (?:\w+ )?"
         r"(?:mums|dads|parents|families))",
         0.8,
         "a sales offer",
@@ -745,8 +745,9 @@ SPAM_RULES: tuple[Rule, ...] = (
     _r(
         "sp.offer.word",
         SP,
-        r"(?:discount code|\d+ ?% off|limited offer|order now|buy now|shop now|free delivery|"
-        r"call now|apply now|sign up (?:now|today|here)|click (?:here|the link|below|my)|ref=\w+)",
+        r"(?:discount code|(?<!\d)\d+ ?% off|limited offer|order now|buy now|shop now|"
+        r"free delivery|call now|apply now|sign up (?:now|today|here)|"
+        r"click (?:here|the link|below|my)|ref=\w+)",
         SPAM_WORD,
         "words of a sales offer",
     ),
@@ -810,7 +811,8 @@ ALL_RULES: tuple[Rule, ...] = BUILTIN_RULES + SPAM_RULES
 
 _PREMIUM_WORDS = (
     # premium-rate texts and prize scams (UCI SMS Spam Collection, eval-dev only)
-    r"ltd|p\.?o\.? ?box|t ?& ?cs?|per min|/min|\d+ ?p ?(?:per|/) ?(?:min|msg|txt)|\d+ ?ppm|"
+    r"ltd|p\.?o\.? ?box|t ?& ?cs?|per min|/min|(?<!\d)\d+ ?p ?(?:per|/) ?(?:min|msg|txt)|"
+    r"(?<!\d)\d+ ?ppm|"
     r"(?:to|now|u|ur) claim|claim (?:ur|your|now)|(?:you|u) (?:have|ve|'ve) won|"
     r"(?:to )?(?:unsubscribe|opt ?out),? (?:reply|text|txt|send|call)|(?:reply|text|txt|send) stop"
 )
@@ -821,7 +823,7 @@ they mark an advert, where the general advert words would also match a helpline
 BUSINESS = re.compile(
     r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
     r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
-    rf"first lesson|business|we buy|cash|cleaner|clearance|£\d|\d+ ?%|{_PREMIUM_WORDS})"
+    rf"first lesson|business|we buy|cash|cleaner|clearance|£\d|(?<!\d)\d+ ?%|{_PREMIUM_WORDS})"
     r"(?![a-z])"
 )
 """Words of an advert or a scam: a phone number, postcode or email next to them is the

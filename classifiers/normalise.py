@@ -66,7 +66,9 @@ _LEET: dict[str, str] = {
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
 _SPACED_TITLE = re.compile(r"(?<![\w*'’])m[ .\-_*]+[rs](?=[ .\-_*]+[a-z])")
 """A spaced-out "m r" or "m s" before a name (two letters are too few for ``_SPACED``)."""
-_TOKEN = re.compile(r"\S*[0134578@$!|€]\S*")  # only tokens that may hold leetspeak
+# only tokens that may hold leetspeak; a token starts after whitespace, so a long
+# token is scanned once rather than once from each of its characters
+_TOKEN = re.compile(r"(?<!\S)\S*[0134578@$!|€]\S*")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 _SPACES = re.compile(r"\s+")
 
