@@ -21,6 +21,7 @@ from classifiers.base import contexts_for, make_verdict
 from classifiers.encoder import Encoder
 from classifiers.features import ngram_features, prepare
 from classifiers.heads import Heads
+from classifiers.replies import join_replies
 from classifiers.rules import RuleEngine, RuleResult
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
@@ -143,6 +144,7 @@ class EnsembleClassifier:
             verdicts.append(
                 self._verdict(res, scores[i], probs[i], sig.neighbours[i], float(sig.profanity[i]))
             )
+        verdicts = join_replies(verdicts, texts, ctxs, self.classify_texts, self.thresholds)
         log.debug("classified %d comments", len(verdicts))
         return verdicts
 

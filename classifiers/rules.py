@@ -28,6 +28,7 @@ from classifiers.lexicon import (
     Rule,
 )
 from classifiers.normalise import Normalised, normalise
+from classifiers.replies import join_replies
 from classifiers.roster import Mention, find_mentions, unidentified_staff, unnamed_staff_spans
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
@@ -360,13 +361,19 @@ class RuleClassifier:
     ) -> list[Verdict]:
         """One verdict per comment, from the rules alone."""
         ctxs = contexts_for(comments, contexts)
-        verdicts: list[Verdict] = []
-        for comment, ctx in zip(comments, ctxs, strict=True):
-            verdicts.append(self.classify_text(comment.text, ctx))
-        return verdicts
+        return self.classify_texts([c.text for c in comments], ctxs)
+
+    def classify_texts(self, texts: Sequence[str], contexts: Sequence[Context]) -> list[Verdict]:
+        """Classify raw texts, each with its context; a reply agreeing with a disclosure
+        takes the disclosure's categories (``classifiers.replies``)."""
+        verdicts = [self._one(t, c) for t, c in zip(texts, contexts, strict=True)]
+        return join_replies(verdicts, texts, contexts, self.classify_texts, self.thresholds)
 
     def classify_text(self, text: str, context: Context | None = None) -> Verdict:
         """Classify one text (used by the CLI and tests)."""
+        return self.classify_texts([text], [context or Context()])[0]
+
+    def _one(self, text: str, context: Context) -> Verdict:
         res = self.engine.scan(text, context)
         return make_verdict(
             scores=res.scores,

@@ -144,7 +144,15 @@ def classify_cmd(
     text: Annotated[str, typer.Argument(help="The comment to check (put it in quotes).")],
     context: Annotated[
         str,
-        typer.Option("--context", help="The post or the comment it replies to, if any."),
+        typer.Option("--context", help="The post the comment sits under, if any."),
+    ] = "",
+    reply_to: Annotated[
+        str,
+        typer.Option(
+            "--reply-to",
+            help="The comment it replies to, if any. A reply such as 'me too' under a "
+            "comment about self-harm or abuse is flagged like that comment.",
+        ),
     ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     policy_path: PolicyOption = None,
@@ -157,7 +165,7 @@ def classify_cmd(
 
     policy = _load_policy(policy_path)
     clf = _classifier(policy, rules_only, model_dir, model_thresholds)
-    ctx = [Context(post_text=context, parent_text="")]
+    ctx = [Context(post_text=context, parent_text=reply_to)]
     verdict = classify_texts(clf, [text], ctx)[0]
     if as_json:
         from monitor.cli import print_json

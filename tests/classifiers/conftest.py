@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
+from classifiers.ensemble import EnsembleClassifier
+from classifiers.registry import build_classifier
 from config.loader import DEFAULT_POLICY
 from config.policy import SchoolPolicy
 
@@ -29,3 +31,11 @@ def policy() -> SchoolPolicy:
     for rule in data["categories"].values():
         rule["threshold"] = 0.5
     return SchoolPolicy.model_validate(data)
+
+
+@pytest.fixture(scope="session")
+def ensemble(policy: SchoolPolicy) -> EnsembleClassifier:
+    """The shipped model (encoder, heads and rules) with the test policy."""
+    clf = build_classifier(policy)
+    assert isinstance(clf, EnsembleClassifier)
+    return clf

@@ -18,13 +18,6 @@ from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Platform
 
 
-@pytest.fixture(scope="session")
-def ensemble(policy: SchoolPolicy) -> EnsembleClassifier:
-    clf = build_classifier(policy)
-    assert isinstance(clf, EnsembleClassifier)
-    return clf
-
-
 def _comment(text: str, n: int) -> Comment:
     return Comment(
         school_id="hollybrook",

@@ -228,6 +228,49 @@ def test_safeguarding_comment_is_alerted_queued_and_hidden_with_evidence_first(
     assert {"alert.raised", "evidence.saved"} <= events
 
 
+def test_a_reply_joining_a_disclosure_is_alerted_like_it(
+    factory: sessionmaker[Session], policy: SchoolPolicy, scenario: Scenario
+) -> None:
+    """A child's "same 😭" under a comment about wanting to die, posted a cycle later,
+    reaches the DSL: the pipeline gives the classifier the stored parent comment, and
+    the reply joins the parent's open incident (same thread, same category)."""
+    from classifiers.rules import RuleClassifier
+
+    rules = RuleClassifier(policy)
+    connector = ScenarioConnector(scenario, Platform.FACEBOOK, policy.school.id)
+    post = next(p for p in scenario.posts if p.platform is Platform.FACEBOOK)
+    parent = connector.add_comment(
+        post_id=post.id, text="i dont want to be here anymore. i want to die"
+    )
+    _drain(factory, policy, connector, rules)  # type: ignore[arg-type]
+    reply = connector.add_comment(post_id=post.id, text="same 😭", parent_id=parent.external_id)
+    aside = connector.add_comment(post_id=post.id, text="same 😭")  # no parent: nothing joined
+    _drain(factory, policy, connector, rules)  # type: ignore[arg-type]
+    with factory() as session:
+        rows = {
+            r.external_id: r
+            for r in session.scalars(
+                select(CommentRow).where(
+                    CommentRow.external_id.in_([reply.external_id, aside.external_id])
+                )
+            )
+        }
+        assert rows[reply.external_id].primary_category == "self_harm"
+        assert rows[aside.external_id].primary_category == "benign"
+        parent_row = session.scalars(
+            select(CommentRow).where(CommentRow.external_id == parent.external_id)
+        ).one()
+        alert = session.scalars(select(AlertRow).where(AlertRow.comment_id == parent_row.id)).one()
+        joined = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.event == "alert.joined", AuditEvent.subject_id == alert.alert_key
+            )
+        ).all()
+    assert "dsl" in {r["role"] for r in alert.recipients}
+    assert alert.comment_count == 2
+    assert [e.details["comment_id"] for e in joined] == [rows[reply.external_id].id]
+
+
 def test_criticism_is_queued_for_the_comms_lead_and_never_hidden(
     factory: sessionmaker[Session],
     policy: SchoolPolicy,
