@@ -135,6 +135,29 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "a suicidal phrase",
     ),
     _r(
+        # warning signs the Samaritans and the NHS list (thinking about ending it,
+        # seeing no point in living); written after a retrained model missed such
+        # comments that the shipped one finds (docs/evaluation.md)
+        "sh.ideation",
+        SH,
+        r"(?:(?:don'?t|do not|dont|can'?t|cant|cannot) see (?:the|any) point (?:in |of )?"
+        r"(?:living|life|going on|being here|being alive)|(?:thinking|think|thought|thinks) "
+        r"about (?:ending it|ending my life|ending things|killing myself|not being here|"
+        r"not waking up))",
+        0.85,
+        "thoughts of ending one's life",
+    ),
+    _r(
+        "sh.burden",
+        SH,
+        r"(?:(?:nobody|no one|no1|noone) (?:would|will|'d|wud|gonna|is gonna|is going to) "
+        r"(?:even )?(?:miss me|care (?:if|when) i'?m (?:gone|dead)|notice (?:if|when) i'?m gone)|"
+        r"(?:i'?m|i am|im|feel like) (?:just )?a burden (?:to|on) (?:everyone|everybody|my family|"
+        r"my mum|my dad|my parents|them|you all))",
+        0.75,
+        "feeling a burden, or that nobody would miss them",
+    ),
+    _r(
         # written after reading two goodbye notes missed in school_written_test.csv
         # (docs/evaluation.md); no other row of any shipped or evaluation file matches
         "sh.farewell",

@@ -168,6 +168,10 @@ def test_fear_of_a_strict_teacher_is_not_a_disclosure_alone(policy: SchoolPolicy
         ("i keep thinking about walking in front of a train on the way home", Category.SELF_HARM),
         ("gonna step out in front of the bus tomorrow", Category.SELF_HARM),
         ("might just let it all be over tonight", Category.SELF_HARM),
+        ("ngl i think about ending it most nights", Category.SELF_HARM),
+        ("getting picked on so much i dont see the point in living", Category.SELF_HARM),
+        ("nobody would even miss me if i wasnt in the photo", Category.SELF_HARM),
+        ("i feel like a burden to my family all the time", Category.SELF_HARM),
         (
             "she says she's going abroad for a special ceremony where the girls get cut",
             Category.ABUSE_DISCLOSURE,
@@ -196,6 +200,10 @@ def test_goodbye_notes_plans_and_honour_based_abuse(
         ("won't be here for sports day, enjoy it everyone!", Category.SELF_HARM),
         ("I walk in front of the bus stop every morning with the kids", Category.SELF_HARM),
         ("SATs week, let it be over already 😂", Category.SELF_HARM),
+        ("I don't see the point in the new homework policy", Category.SELF_HARM),
+        ("Been thinking about ending the piano lessons, any advice?", Category.SELF_HARM),
+        ("Nobody will miss the old climbing frame, it was a death trap", Category.SELF_HARM),
+        ("Don't want to be a burden on the office, happy to ring back", Category.SELF_HARM),
         (
             "A boy stepped out in front of a car at pick-up again, we need a crossing patrol",
             Category.SELF_HARM,
