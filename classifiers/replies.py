@@ -44,23 +44,26 @@ _JOINS = re.compile(
     r"not the only one|not just (?:you|yours|your \w+)|i know how (?:you|u) feel)(?![a-z])"
 )
 _WORD = re.compile(r"[a-z0-9']+")
+_SAME = re.compile(r"(?<![a-z0-9'])same(?![a-z0-9'])")
 _SHORT = 3
 
 
-def joins_parent(text: str) -> str | None:
-    """The words of ``text`` that agree with the comment it replies to, or None.
+def _agreement(low: str) -> re.Match[str] | None:
+    """Where the lower-cased reply ``low`` agrees with its parent, if it does.
 
     "Same" counts only as (nearly) the whole reply ("same 😭", "omg same"): in a
     longer reply it is usually about something else ("we got the same letter").
     """
-    low = text.lower()
     m = _JOINS.search(low)
-    if m is not None:
-        return m.group(0)
-    words = _WORD.findall(low)
-    if 0 < len(words) <= _SHORT and "same" in words:
-        return "same"
-    return None
+    if m is None and len(_WORD.findall(low)) <= _SHORT:
+        m = _SAME.search(low)
+    return m
+
+
+def joins_parent(text: str) -> str | None:
+    """The words of ``text`` that agree with the comment it replies to, or None."""
+    m = _agreement(text.lower())
+    return m.group(0) if m is not None else None
 
 
 Classify = Callable[[list[str], list[Context]], list[Verdict]]
@@ -84,9 +87,9 @@ def join_replies(
         thresholds: The policy's thresholds, to decide the new flags.
     """
     joining = {
-        i: words
+        i: m
         for i, (text, ctx) in enumerate(zip(texts, contexts, strict=True))
-        if ctx.parent_text.strip() and (words := joins_parent(text)) is not None
+        if ctx.parent_text.strip() and (m := _agreement(text.lower())) is not None
     }
     if not joining:
         return list(verdicts)
@@ -96,14 +99,13 @@ def join_replies(
     )
     by_parent = dict(zip(parents, parent_verdicts, strict=True))
     out = list(verdicts)
-    for i, words in joining.items():
+    for i, m in joining.items():
         parent = by_parent[(contexts[i].parent_text, contexts[i].post_text)]
         cats = [c for c in parent.flagged if c in JOINABLE]
         if not cats:
             continue
-        low = texts[i].lower()
-        start = low.find(words)
-        span = (start, start + len(words)) if start >= 0 and len(low) == len(texts[i]) else None
+        # lower-casing keeps offsets unless a character changes length ("İ")
+        span = m.span() if len(m.string) == len(texts[i]) else None
         scores = dict(verdicts[i].scores)
         evidence = list(verdicts[i].evidence)
         for cat in cats:
@@ -115,7 +117,7 @@ def join_replies(
                     rule_id="ctx.joins_disclosure",
                     score=JOIN_SCORE,
                     span=span,
-                    matched=words,
+                    matched=m.group(0),
                     detail=f"agreement with the comment it replies to, read as {LABELS[cat]}",
                 )
             )
