@@ -3,8 +3,9 @@
 A child who replies "same" to "i dont want to be here anymore", or a parent who
 replies "same thing happened to my daughter" to an allegation against a teacher,
 discloses as much as the comment above, in words that say nothing on their own.
-KCSIE asks staff to act on partial disclosures; docs/categories.md ("Replies")
-says such a reply takes the safeguarding categories of the comment it answers.
+KCSIE asks staff to act on partial disclosures; docs/categories.md ("Replies that
+join a disclosure") says such a reply takes the safeguarding categories of the
+comment it answers.
 
 Every classifier calls :func:`join_replies` after scoring a batch. It looks only at
 replies that agree with their parent, classifies those parents (with the same
