@@ -843,6 +843,16 @@ PREMIUM = re.compile(rf"(?<![a-z])(?:{_PREMIUM_WORDS})(?![a-z])")
 """Words of a premium-rate or prize-scam text: with an organisation's number (0800, 09…)
 they mark an advert, where the general advert words would also match a helpline
 ("Childline is free on 0800 1111")."""
+HELPLINE = re.compile(
+    r"(?<![a-z])(?:help ?lines?|advice ?lines?|support ?lines?|nspcc|child ?line|samaritans|"
+    r"papyrus|hopeline ?uk|young ?minds|kooth|parentline|family lives|kidscape|"
+    r"anti-?bullying alliance|victim support|women'?s aid|rape crisis|national domestic abuse|"
+    r"barnardo'?s|action for children|ceop|stop it now|crimestoppers|winston'?s wish|cruse|"
+    r"mencap|national autistic society|citizens advice)(?![a-z])"
+)
+"""Helplines and the charities that run them, or the word "helpline": beside an
+organisation's number and without scam words, the number is shared for help, not sold
+(rules.py, ``HELPLINE_SPAM_CAP``)."""
 BUSINESS = re.compile(
     r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
     r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"

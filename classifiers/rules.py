@@ -20,6 +20,7 @@ from classifiers.detectors import (
 from classifiers.lexicon import (
     ALL_RULES,
     BUSINESS,
+    HELPLINE,
     LAUGHTER,
     NOT_JOKING,
     PREMIUM,
@@ -33,7 +34,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.8.0"
+RULES_VERSION = "1.9.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -61,6 +62,15 @@ organisation's (a freephone, national-rate, premium or helpline number) can scor
 personal data, whatever the model says (docs/categories.md: personal data is a
 *personal* phone number or a *home* address)."""
 _NOT_PERSONAL = frozenset({"pd.school_contact", "pd.organisation_number"})
+HELPLINE_SPAM_CAP = 0.3
+"""The most a comment sharing a helpline can score as spam: it names a helpline or the
+charity that runs it beside an organisation's number, with no scam words and no
+personal contact details ("NSPCC helpline for worried adults: 0808 800 5000"). Spam
+is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
+post would hide help."""
+_SELLING = re.compile(
+    r"(?<![a-z])(?:offers?|sale|deals?|discount|prices?|order|buy|subscribe|£\d|\d+ ?%)(?![a-z])"
+)
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
 
 
@@ -237,6 +247,8 @@ class RuleEngine:
             Category.PERSONAL_DATA
         ):
             caps[Category.PERSONAL_DATA] = CONTACT_CAP
+        if self._shares_helpline(evidence, norm.text):
+            caps[Category.SPAM] = HELPLINE_SPAM_CAP
         staff_ids = tuple(dict.fromkeys(s.person_id for s in staff if s.person_id))
         return RuleResult(
             norm=norm,
@@ -247,6 +259,19 @@ class RuleEngine:
             staff_named=bool(staff),
             staff_in_context=ctx_staff,
             caps=caps,
+        )
+
+    @staticmethod
+    def _shares_helpline(evidence: Sequence[Evidence], text: str) -> bool:
+        """An organisation's number beside a helpline's name; nothing personal, sold or won."""
+        contacts = [e for e in evidence if e.rule_id.startswith("pd.")]
+        return (
+            any(e.rule_id == "pd.organisation_number" for e in contacts)
+            and all(e.rule_id in _NOT_PERSONAL for e in contacts)
+            and not any(e.rule_id == "sp.business_contact" for e in evidence)
+            and HELPLINE.search(text) is not None
+            and PREMIUM.search(text) is None
+            and _SELLING.search(text) is None
         )
 
     def _school_contact(self, text: str, ev: Evidence) -> bool:

@@ -152,6 +152,16 @@ def test_the_schools_or_a_helplines_number_is_not_personal_data(
     assert other.primary is Category.PERSONAL_DATA
 
 
+def test_a_bare_helpline_number_is_not_hidden_as_spam(ensemble: EnsembleClassifier) -> None:
+    """The model reads a helpline number with few words round it as an SMS advert
+    (spam 0.76); shared beside the helpline's name it is capped (``HELPLINE_SPAM_CAP``)."""
+    (verdict,) = ensemble.classify_texts(["NSPCC helpline for worried adults: 0808 800 5000"])
+    assert verdict.primary is Category.BENIGN
+    assert verdict.scores[Category.SPAM] <= 0.3
+    (scam,) = ensemble.classify_texts(["You have WON a £1000 prize! Call 09050000327 NOW"])
+    assert scam.primary is Category.SPAM
+
+
 def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
     comments = [_comment("he dragged my son across the hall by his jumper", 1)]
     ctx = [Context(post_text="Mr Reeve's class assembly today", parent_text="")]
