@@ -320,36 +320,25 @@ def test_an_organisations_number_is_not_personal_data(policy: SchoolPolicy, text
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "capped"),
     [
-        "NSPCC helpline for worried adults: 0808 800 5000",
-        "Samaritans 116 123, please reach out if you're struggling x",
-        "Young Minds parents helpline is 0808 802 5544, they were brilliant with us",
-        "Childline 0800 1111 www.childline.org.uk",
+        ("NSPCC helpline for worried adults: 0808 800 5000", True),
+        ("Samaritans 116 123, please reach out if you're struggling x", True),
+        ("Young Minds parents helpline is 0808 802 5544, they were brilliant with us", True),
+        ("Childline 0800 1111 www.childline.org.uk", True),
+        ("Claim your prize on our helpline 09050000327 now, T&Cs apply", False),  # scam words
+        ("Call our sales helpline on 0800 123 4567 for 20% off all uniform", False),  # selling
+        ("Childline is 0800 1111, or text me on 07700 900123", False),  # a personal number too
+        ("For the uniform shop ring 0845 601 2345", False),  # no helpline named
+        ("The NSPCC assembly was brilliant, thank you", False),  # no number
     ],
 )
-def test_a_shared_helpline_is_not_spam(policy: SchoolPolicy, text: str) -> None:
+def test_a_shared_helpline_is_not_spam(policy: SchoolPolicy, text: str, capped: bool) -> None:
     """Spam is hidden (Aycliffe 5); a helpline shared under a safeguarding post must not be."""
     from classifiers.rules import HELPLINE_SPAM_CAP, RuleEngine
 
-    res = RuleEngine(policy).scan(text)
-    assert res.caps.get(Category.SPAM) == HELPLINE_SPAM_CAP
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Claim your prize on our helpline 09050000327 now, T&Cs apply",  # scam words
-        "Call our sales helpline on 0800 123 4567 for 20% off all uniform",  # selling
-        "Childline is 0800 1111, or text me on 07700 900123",  # a personal number too
-        "For the uniform shop ring 0845 601 2345",  # no helpline named
-        "The NSPCC assembly was brilliant, thank you",  # no number
-    ],
-)
-def test_not_a_shared_helpline(policy: SchoolPolicy, text: str) -> None:
-    from classifiers.rules import RuleEngine
-
-    assert Category.SPAM not in RuleEngine(policy).scan(text).caps
+    caps = RuleEngine(policy).scan(text).caps
+    assert caps.get(Category.SPAM) == (HELPLINE_SPAM_CAP if capped else None)
 
 
 @pytest.mark.parametrize(
