@@ -853,15 +853,19 @@ HELPLINE = re.compile(
 """Helplines and the charities that run them, or the word "helpline": beside an
 organisation's number and without scam words, the number is shared for help, not sold
 (rules.py, ``HELPLINE_SPAM_CAP``)."""
+_PRICE_WORDS = r"offers?|prices?|deals?|sale|discount|£\d|(?<!\d)\d+ ?%"
 BUSINESS = re.compile(
-    r"(?<![a-z])(?:free|offer|offers|bookings?|book now|prices?|deals?|sale|tutors?|tutoring|"
-    r"lessons?|entertainer|services?|discount|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
-    rf"first lesson|business|we buy|cash|cleaner|clearance|£\d|(?<!\d)\d+ ?%|{_PREMIUM_WORDS})"
+    rf"(?<![a-z])(?:free|{_PRICE_WORDS}|bookings?|book now|tutors?|tutoring|"
+    r"lessons?|entertainer|services?|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
+    rf"first lesson|business|we buy|cash|cleaner|clearance|{_PREMIUM_WORDS})"
     r"(?![a-z])"
 )
 """Words of an advert or a scam: a phone number, postcode or email next to them is the
 business's, not personal data (docs/categories.md, personal_data: "a number in a business
 advert is spam")."""
+
+SELLING = re.compile(rf"(?<![a-z])(?:{_PRICE_WORDS}|order|buy|subscribe)(?![a-z])")
+"""Words of selling: beside a helpline's name they mark an advert after all."""
 
 URL = re.compile(
     r"(?:https?://|www\.)\S+|(?<![@\w.-])[\w-]+(?:\.[\w-]+)*\.(?:example|com|co\.uk|net|org|ly|io|xyz|biz|"

@@ -24,6 +24,7 @@ from classifiers.lexicon import (
     LAUGHTER,
     NOT_JOKING,
     PREMIUM,
+    SELLING,
     SPAM_RULES,
     URL,
     Rule,
@@ -68,9 +69,6 @@ charity that runs it beside an organisation's number, with no scam words and no
 personal contact details ("NSPCC helpline for worried adults: 0808 800 5000"). Spam
 is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
 post would hide help."""
-_SELLING = re.compile(
-    r"(?<![a-z])(?:offers?|sale|deals?|discount|prices?|order|buy|subscribe|£\d|\d+ ?%)(?![a-z])"
-)
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
 
 
@@ -271,7 +269,7 @@ class RuleEngine:
             and not any(e.rule_id == "sp.business_contact" for e in evidence)
             and HELPLINE.search(text) is not None
             and PREMIUM.search(text) is None
-            and _SELLING.search(text) is None
+            and SELLING.search(text) is None
         )
 
     def _school_contact(self, text: str, ev: Evidence) -> bool:
