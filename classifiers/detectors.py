@@ -114,6 +114,45 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+    "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "double": "",
+}  # fmt: skip
+_SPELLED_NUMBER = re.compile(r"\b(?:(?:" + "|".join(_DIGIT_WORDS) + r"|\d)[\s,.-]*){10,}\b", _I)
+"""A phone number written in words to get past filters ("zero seven seven zero zero, nine
+zero zero..."); "double seven" counts as two sevens."""
+
+
+def _spelled_phone(text: str) -> list[Evidence]:
+    found = []
+    for m in _SPELLED_NUMBER.finditer(text):
+        tokens = re.findall(r"[a-z]+|\d", m.group(0).lower())
+        if not any(t.isalpha() for t in tokens):
+            continue  # plain digits are the ordinary detectors' job
+        digits, double = [], False
+        for tok in tokens:
+            if tok == "double":
+                double = True
+                continue
+            d = _DIGIT_WORDS.get(tok, tok)
+            digits.append(d * 2 if double else d)
+            double = False
+        number = "".join(digits)
+        if re.fullmatch(r"(?:07\d{9}|0[12]\d{8,9})", number):
+            found.append(
+                Evidence(
+                    category=Category.PERSONAL_DATA,
+                    source="rule",
+                    rule_id="pd.uk_mobile" if number.startswith("07") else "pd.uk_landline",
+                    score=0.9 if number.startswith("07") else 0.85,
+                    span=(m.start(), m.end()),
+                    matched=m.group(0),
+                    detail="a phone number written in words",
+                )
+            )
+    return found
+
+
 def detect_personal_data(text: str) -> list[Evidence]:
     """Every personal-data match in ``text``, as evidence for ``personal_data``.
 
@@ -142,6 +181,7 @@ def detect_personal_data(text: str) -> list[Evidence]:
                     detail=det.detail,
                 )
             )
+    found.extend(_spelled_phone(text))
     return found
 
 

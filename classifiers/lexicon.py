@@ -68,16 +68,32 @@ _INSULT_PERSON = (
     r"dickhead|prick|bitch|asshole|arsehole|knob|fool|scum|imbecile|cretin|halfwit|numpty|"
     r"weirdo|freak"
 )
+_EMOJI_SEXUAL = r"aubergine|peach|tongue"
+"""Emoji words (normalise.EMOJI_WORDS) that are sexual in a run of emoji."""
+_EMOJI_HINT = r"splash|drool|hot|fire|eyes|kiss|smirk|wink"
+"""Emoji words that add to a sexual emoji but are innocent on their own."""
 _KID = (
-    r"(?:my|our|his|her|their|the|a) (?:son|daughter|boy|girl|child|kid|lad|little one|nephew|"
+    r"(?:my|our|his|her|their|the|a) (?:(?:year|yr|y) ?\d+ |reception )?(?:son|daughter|boy|girl|"
+    r"child|kid|lad|little one|nephew|"
     r"niece|grandson|granddaughter|brother|sister|friend|mate|pupil)s?"
 )
 _CHILD_OBJ = rf"(?:him|her|them|me|us|{_KID}|the (?:kids|children|boys|girls|class))"
 _HARM_VERB = (
-    r"(?:hit|hits|hitting|slapped|slaps|smacked|smacks|grabbed|grabs|shoved|shoves|pushed|"
-    r"dragged|drags|yanked|kicked|punched|pinned|restrained|threw|throws|locked|locks|shook|"
-    r"squeezed|pinched|scratched|choked|strangled|bit|burnt|burned|pulled|pulls|tugged|"
-    r"shook|slammed|twisted)"
+    r"(?:hit|hits|hitting|slapped|slaps|slapping|smacked|smacks|smacking|grabbed|grabs|"
+    r"grabbing|shoved|shoves|pushed|dragged|drags|yanked|yanks|kicked|punched|punches|pinned|"
+    r"restrained|threw|throws|locked|locks|shook|shakes|squeezed|squeezes|pinched|pinches|"
+    r"pinching|scratched|scratches|choked|chokes|strangled|bit|burnt|burned|pulled|pulls|"
+    r"tugged|slammed|twisted|twists)"
+)
+_BODY_VERB = (
+    r"(?:grabbed|grabs|grabbing|slapped|slaps|smacked|smacks|yanked|yanks|pinched|pinches|"
+    r"pinching|twisted|twists|squeezed|squeezes|scratched|punched|kicked|dragged|drags|pulled|"
+    r"pulls|tugged|shook|choked|strangled|flicked|flicks)"
+)
+"""Verbs of hurting a child that also take a body part ("grabbed my arm")."""
+_BODY = (
+    r"(?:my|his|her|their|our|your|ur|the|a) (?:\w+'?s )?(?:arms?|wrists?|hands?|ears?|hair|"
+    r"neck|face|legs?|shoulders?|collar|jumper|hood|head|cheeks?|nose|fingers?|throat|chin)"
 )
 
 BUILTIN_RULES: tuple[Rule, ...] = (
@@ -95,7 +111,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "sh.coded",
         SH,
         r"(?:kms|unalive|unaliving|unalived|sewerslide|suicidal|self[- ]?harm"
-        r"(?:ing|ed)?|s/h|sh'?ing|self[- ]?injur\w*|cutting again|relapsed)",
+        r"(?:ing|ed)?|s/h|sh[-']?ing|self[- ]?injur\w*|cutting again|relapsed)",
         0.85,
         "a self-harm word",
     ),
@@ -184,7 +200,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "sh.be_over",
         SH,
-        r"(?:letting it (?:all )?be over|let it all be over)",
+        r"(?:letting it (?:all )?be over|let it all be over|(?:want|wanna|wish) (?:it|"
+        r"everything|this|it all|all this) (?:all )?(?:to )?(?:just |actually |finally )?(?:stop|"
+        r"end|be over)(?! (?:raining|snowing|soon|for|so|at|by|before|when|after|now|and|"
+        r"early|on|in|with)\b))",
         0.6,
         "wanting it all to be over",
     ),
@@ -205,6 +224,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"refus\w* to eat",
         0.75,
         "eating-disorder behaviour",
+    ),
+    _r(
+        # where self-harm is usually hidden (NHS: arms, wrists, thighs, stomach); injuries
+        # elsewhere, or bruises, are ab.marks
+        "sh.hidden_cuts",
+        SH,
+        r"(?:cuts|scratches|scars|slashes) (?:on|all over|up|across) (?:her|his|my|their) "
+        r"(?:thighs?|wrists?|forearms?|tummy|stomach|hips?)",
+        0.75,
+        "cuts where self-harm is hidden",
     ),
     _r(
         "sh.knife_self",
@@ -375,7 +404,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "sx.secrecy",
         SX,
         r"(?:don'?t|dont|do not|dnt) tell (?:your|ur|yr) (?:mum|mom|mam|dad|"
-        r"parents|teachers?|nan)|(?:y?our|ur) (?:little )?secret|just between (?:us|me and you)",
+        r"parents|teachers?|nan)|(?:y?our|ur) (?:little )?secret|just between (?:us|me and you)|"
+        r"keep (?:it|this|that) (?:just )?between (?:us|you and me|me and you|ourselves|u and me)",
         0.85,
         "asking a child for secrecy",
     ),
@@ -420,8 +450,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "sx.emoji",
         SX,
-        r"(?:aubergine|peach|splash|tongue|drool|hot)(?: (?:aubergine|peach|"
-        r"splash|tongue|drool|fire|eyes|kiss|smirk))+",
+        # at least one emoji that is sexual on its own (🍆 🍑 👅) in a run of two or more;
+        # 💦 🤤 🥵 🔥 alone are a swimming gala, a bake sale and a hot sports day
+        rf"(?:(?:{_EMOJI_HINT}) )*(?:{_EMOJI_SEXUAL})(?: (?:{_EMOJI_SEXUAL}|{_EMOJI_HINT}))+|"
+        rf"(?:{_EMOJI_HINT})(?: (?:{_EMOJI_HINT}))* (?:{_EMOJI_SEXUAL})",
         0.6,
         "sexual emoji",
     ),
@@ -429,7 +461,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "sx.rating_kids",
         SX,
         r"(?:girls|boys|kids|children|she|her|that girl|the girls)\b.{0,40}"
-        r"(?:fire(?: fire)+|sexy|fit af|peng|smirk|kiss kiss|drool|eyes eyes)",
+        # not 🔥🔥 or 😘😘: "the kids were on fire today 🔥🔥", "she is gorgeous 😘😘"
+        r"(?:sexy|fit af|peng|smirk|drool|eyes eyes)",
         0.55,
         "remarks about children's looks",
     ),
@@ -445,7 +478,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "st.physical",
         ST,
-        rf"{_HARM_VERB}\s+{_CHILD_OBJ}",
+        rf"{_HARM_VERB}\s+{_CHILD_OBJ}|{_BODY_VERB}\s+{_BODY}",
         0.85,
         "physical harm by a named member of staff",
         "staff",
@@ -453,9 +486,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "st.humiliation",
         ST,
-        rf"(?:humiliat\w*|made (?:{_CHILD_OBJ}) (?:stand|sit|eat|stay|"
+        # "makes them do the bleep test" and "makes him sit out" are discipline
+        rf"(?:humiliat\w*|(?:makes?|making) (?:{_CHILD_OBJ}) (?:stand|kneel|eat|clean|wet)|"
+        rf"made (?:{_CHILD_OBJ}) (?:stand|sit|eat|stay|"
         rf"wear|do|clean|kneel|wet)|called (?:{_CHILD_OBJ}) (?:stupid|thick|a (?:baby|"
         rf"idiot|liar|disgrace|waste))|in front of the (?:whole )?class|"
+        rf"(?:call\w*|shout\w*|scream\w*|yell\w*|laugh\w*|mock\w*|mak\w* fun|made fun|"
+        rf"belittl\w*|ridicul\w*|rip\w* up|tore up)\b.{{0,80}}in front of (?:every(?:one|body|1)|"
+        rf"every one|the (?:whole )?(?:school|year|hall)|all (?:my|his|her|their|the) "
+        rf"(?:friends|mates|class))|"
         rf"shout\w* (?:in|into) (?:his|her|their|my) face|screamed at)",
         0.8,
         "humiliating a child",
@@ -504,7 +543,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "st.unidentified",
         AB,
-        rf"{_HARM_VERB}\s+{_CHILD_OBJ}",
+        rf"{_HARM_VERB}\s+{_CHILD_OBJ}|{_BODY_VERB}\s+{_BODY}",
         0.6,
         "harm to a child by someone not named",
         "no_staff",
@@ -540,7 +579,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "th.know_where",
         TH,
-        r"(?:know|found out|find out) where (?:you|u|he|she|they) (?:live|"
+        r"(?:know|kno|knw|no|found out|find out) where (?:you|u|he|she|they) (?:live|"
         r"lives|park|parks|work)|i know which (?:car|house)|i know (?:your|his|her) (?:car|"
         r"address|reg)",
         0.8,
@@ -556,7 +595,15 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:bring|bringing|carry|carrying|got|get|take|taking) (?:a |my |me )?"
         r"(?:knife|gun|blade|machete|bat|acid|shotgun|hammer)|slash\w* (?:\w+ )?tyres|tyres? "
         r"slashed|(?:burn|torch|blow up|bomb) (?:the school|it|the place|this place|the building|"
-        r"his house|her house)(?: down)?",
+        r"his house|her house)(?: down)?|(?:can|cans|jerry ?can|bottle) of petrol|"
+        r"(?:be|would be|it'?d be|it would be) a (?:real )?shame if (?:\w+ ){0,8}?(?:had an? "
+        r"(?:little |nasty )?(?:fire|accident)|burn\w*|got hurt|went up)|"
+        r"(?:or|else) (?:she|he|you|u|they)(?:'ll| will| wil| gonna)? (?:be )?los\w* (?:her|his|"
+        r"your|ur|their) teeth|knock (?:her|his|your|ur|their) teeth (?:out|in)|"
+        r"(?:he|she|you|u|ur|you'?re|hes|shes|he'?s|she'?s|they'?re|theyre) dead (?:at|after|"
+        r"tmrw|tomorrow|tonight|on monday|when i|if i)|"
+        r"(?:a |the )?(?:brick|bricks|rock|petrol bomb) (?:through|thru) "
+        r"(?:the|your|ur|their|his|her) (?:\w+ )?windows?",
         0.85,
         "a weapon or damage",
     ),
@@ -565,7 +612,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         TH,
         r"(?:you|u|he|she|they|ya)(?: should| deserve to| will| gonna| are going to)"
         r" (?:die|be dead|get hurt|get what'?s coming)|(?:hope|wish) (?:you|u|he|she|they) "
-        r"(?:die|dies|get hit|rot|burn)",
+        r"(?:die|dies|get hit|rot|burn)|(?:hope|hoping) (?:the school|that school|the building|"
+        r"that building|this place|that place) (?:burns|goes up in flames|gets torched)|"
+        r"(?:needs?|deserves?|wants?) (?:putting|put) in (?:hospital|a wheelchair|the ground)|"
+        r"put (?:you|u|him|her|them) in (?:hospital|a wheelchair|the ground)|accidents "
+        r"(?:\w+ ){0,2}happen to (?:people|those|parents|teachers|anyone|kids) (?:who|that)",
         0.7,
         "wishing someone dead",
     ),
@@ -642,6 +693,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"gyppo|gyppos|gypo|pikey|pikeys|pikies|muzzie|muzzies|m\*zzies|muzrat|faggot|faggots|"
         r"fag|fags|f\*g|dyke|dykes|tranny|trannies|shemale|poofter|poof|batty boy|retard|retards|"
         r"retarded|r\*tard|spaz|spazz|spastic|spacker|mong|mongs|mongoloid|window licker|"
+        # the noun, not "cripple the economy" or "the cost cripples them"
+        r"(?:a|the|you|ur|that|this|little|stupid|fucking|dirty|useless) cripples?(?! (?:the|"
+        r"them|his|her|our|their|it|my|your|a|us)(?![a-z]))|"
         r"gollywog|jungle bunny|porch monkey|slope|beaner|wetback|camel jockey|yid|yids)",
         0.85,
         "a slur",
@@ -651,7 +705,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         HT,
         r"(?:go|send (?:them|em|\'?em)(?: all)?|sent) back (?:to )?(?:where "
         r"(?:they|you|u) came from|(?:to )?(?:their|your|ur) (?:own )?countr\w*)|"
-        r"(?:this is|it'?s) (?:england|britain)\b.{0,30}(?:go back|don'?t like it|leave)",
+        r"(?:this is|it'?s) (?:england|britain)\b.{0,30}(?:go back|don'?t like it|leave)|"
+        r"(?:^|[.!?,] |just |(?:you|they|she|he|u) (?:should|can|could|need to|ought to) |"
+        r"why (?:don'?t|dont|doesn'?t) (?:you|they|she|he|u) )go (?:back )?(?:home )?to "
+        r"(?:poland|romania|bulgaria|lithuania|latvia|albania|pakistan|india|bangladesh|"
+        r"africa|nigeria|somalia|ghana|jamaica|syria|iraq|iran|afghanistan|turkey|china)",
         0.85,
         "telling people to go back where they came from",
     ),
@@ -677,7 +735,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "ht.monkey",
         HT,
-        r"(?:monkey|gorilla|banana)(?: (?:monkey|gorilla|banana))+",
+        # an ape beside a banana; not "my little monkeys 🐒🐒" or a bunch of bananas
+        r"(?:monkey|gorilla)s?(?: (?:monkey|gorilla))* banana|banana(?: banana)* "
+        r"(?:monkey|gorilla)",
         0.6,
         "ape emoji",
     ),
@@ -690,7 +750,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:going|goes|went|gone) in(?:to)? (?:his|her|their|mr \w+'?s?|mrs \w+'?s?) "
         r"(?:own )?pockets?|pocket(?:ed|ing|s) (?:the|it|money)|kickbacks?|backhanders?|"
         r"brib\w+|fraud\w*|cook\w* the books|creative accounting|on the fiddle|"
-        r"paid off|hush money)",
+        r"paid off|hush money|on (?:the )?expenses|expenses (?:fiddl\w*|fraud|scandal)|"
+        r"nick\w* (?:laptops|ipads|equipment|the equipment|cash|the takings))",
         0.75,
         "a claim of dishonesty",
         "school",
@@ -701,7 +762,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:fak\w*|falsif\w*|fiddl\w*|doctor\w*|cook\w*|chang\w*|rigg\w*|"
         r"massag\w*) (?:the )?(?:sats|results|records|register|attendance|grades|marks|answers|"
         r"data|figures|scores|ofsted)|cheat\w* (?:on|in|at) (?:the )?(?:sats|tests|exams|ofsted)|"
-        r"(?:did|doing|does|filled in|wrote) (?:the|their) (?:kids'? )?(?:sats|test) answers",
+        r"(?:did|doing|does|filled in|wrote) (?:the|their) (?:kids'? )?(?:sats|test) answers|"
+        r"(?:fak\w*|forg\w*|lied about|made up|bought) (?:her|his|their|the) (?:degree|"
+        r"qualifications?|cv|references|dbs|certificates?|teaching qualification)",
         0.75,
         "a claim of exam or record fraud",
         "school",
@@ -709,7 +772,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "df.misconduct",
         DF,
-        r"(?:sacked|fired|suspended|struck off|arrested|charged with|"
+        r"(?:sacked|fired|suspended|struck off|arrested|charged with|got the (?:boot|sack)|"
+        r"given the (?:boot|sack)|"
         r"cautioned|convicted|got done for|done for|drink[- ]?driv\w*|drunk (?:at|in|on)|"
         r"hungover|hung over|smells? of (?:booze|drink|alcohol|weed)|on drugs|coked up|"
         r"(?:doing|does|did) (?:coke|drugs)|having an affair|sleeping with|shagging|"
@@ -754,6 +818,15 @@ SPAM_RULES: tuple[Rule, ...] = (
         r"(?:check (?:out )?my (?:page|video)|follow us (?:on|for|@)|follow @\w+|please share my)",
         SPAM_WORD,
         "words of self-promotion",
+    ),
+    _r(
+        "sp.chain",
+        SP,
+        r"(?:don'?t|do not|dont) break the chain|(?:share|send|copy|forward|post) (?:this|it) "
+        r"(?:to|with) (?:\d+|ten|five|seven) (?:\w+ )?(?:people|friends|parents|mums|groups)|"
+        r"or (?:you|your \w+|ur \w+) will have (?:bad luck|\d+ years)",
+        0.8,
+        "a chain message",
     ),
     _r(
         "sp.offer",
@@ -855,7 +928,8 @@ organisation's number and without scam words, the number is shared for help, not
 (rules.py, ``HELPLINE_SPAM_CAP``)."""
 _PRICE_WORDS = r"offers?|prices?|deals?|sale|discount|£\d|(?<!\d)\d+ ?%"
 BUSINESS = re.compile(
-    rf"(?<![a-z])(?:free|{_PRICE_WORDS}|bookings?|book now|tutors?|tutoring|"
+    rf"(?<![a-z])(?:free(?! (?:school )?(?:meals|dinners|breakfast|milk|fruit))|{_PRICE_WORDS}|"
+    r"bookings?|book now|tutors?|tutoring|"
     r"lessons?|entertainer|services?|quotes?|dm now|dm me|call now|per hour|/hr|an hour|"
     rf"first lesson|business|we buy|cash|cleaner|clearance|{_PREMIUM_WORDS})"
     r"(?![a-z])"

@@ -10,11 +10,15 @@ Steps, in order:
    plain letters), case folding, removal of zero-width characters and emoji
    variation selectors.
 2. Look-alike letters (Cyrillic and Greek homoglyphs) become Latin letters.
-3. Emoji that carry meaning become words (``🔪`` -> ``knife``).
+3. Emoji that carry meaning become words (``🔪`` -> ``knife``), and so do emoji
+   shortcodes (``:knife:`` -> ``knife``, ``:drop_of_blood:`` -> ``drop of blood``).
 4. Spaced-out letters are joined (``s h o o t`` and ``s.h.o.o.t`` -> ``shoot``).
 5. Leetspeak inside words that mix letters and digits (``r3t4rds`` -> ``retards``).
    Tokens with a single letter (``Y3``, ``4O``), numbers, times and prices are left alone.
 6. Runs of three or more identical letters shrink to two (``sooooo`` -> ``soo``).
+7. Runs of white space (line breaks, the spaces around each emoji's word) become one
+   space, so rules written with single spaces match ``🍆🍆🍆`` (``aubergine
+   aubergine aubergine``) and phrases broken across lines.
 
 Word matching elsewhere uses word boundaries, so "Scunthorpe", "classic" and
 "assess" never match the rude words they contain.
@@ -55,6 +59,7 @@ EMOJI_WORDS: dict[str, str] = {
     "😢": "sad", "💔": "broken heart", "😔": "sad", "🥺": "pleading",
     "🤑": "money", "💰": "money", "💸": "money", "💷": "money", "👉": "pointing", "🎵": "music",
     "🤫": "shush", "🙈": "embarrassed", "❤": "heart", "😍": "love", "🥰": "love",
+    "🪢": "rope",
     "👏": "clapping", "⭐": "star", "🌟": "star", "🎉": "party", "🙏": "thanks", "👍": "thumbs up",
 }  # fmt: skip
 
@@ -63,6 +68,14 @@ _LEET: dict[str, str] = {
     "!": "i", "|": "i", "€": "e",
 }  # fmt: skip
 
+_SHORTCODE = re.compile(r"(?<!\w):([a-z][a-z0-9_]*[a-z0-9]):(?!\w)")
+"""An emoji shortcode as chat apps write it (``:knife:``, ``:drop_of_blood:``)."""
+_SHORTCODE_WORDS: dict[str, str] = {
+    "hocho": "knife", "dagger": "knife", "dagger_knife": "knife", "eggplant": "aubergine",
+    "sweat_drops": "splash", "drooling_face": "drool", "hot_face": "hot", "monkey_face": "monkey",
+    "see_no_evil": "embarrassed", "joy": "laughing", "rofl": "laughing", "sob": "crying",
+    "kissing_heart": "kiss", "smirk": "smirk", "wink": "wink", "knot": "rope",
+}  # fmt: skip
 _SPACED = re.compile(r"(?<![\w*])(?:[a-z][ .\-_*]){2,}[a-z](?![\w*])")
 _SPACED_TITLE = re.compile(r"(?<![\w*'’])m[ .\-_*]+[rs](?=[ .\-_*]+[a-z])")
 """A spaced-out "m r" or "m s" before a name (two letters are too few for ``_SPACED``)."""
@@ -71,6 +84,8 @@ _SPACED_TITLE = re.compile(r"(?<![\w*'’])m[ .\-_*]+[rs](?=[ .\-_*]+[a-z])")
 _TOKEN = re.compile(r"(?<!\S)\S*[0134578@$!|€]\S*")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 _SPACES = re.compile(r"\s+")
+_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+"""Two or more white-space characters, or one that is not a plain space."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +165,12 @@ def _basic(text: str) -> Chars:
     return out
 
 
+def _shortcode(m: re.Match[str], chars: Chars) -> Chars:
+    name = m.group(1)
+    word = _SHORTCODE_WORDS.get(name, name.replace("_", " "))
+    return [(c, chars[0][1]) for c in f" {word} "]
+
+
 def _join_spaced(m: re.Match[str], chars: Chars) -> Chars:
     return [(c, i) for c, i in chars if c.isalpha()]
 
@@ -185,13 +206,21 @@ def _squeeze(m: re.Match[str], chars: Chars) -> Chars:
     return chars[:2]
 
 
+def _one_space(m: re.Match[str], chars: Chars) -> Chars:
+    return [(" ", chars[0][1])]
+
+
 def normalise(text: str) -> Normalised:
     """Normalise ``text`` for matching; see the module docstring for the steps."""
     chars = _basic(text)
+    chars = _rebuild(chars, _SHORTCODE, _shortcode)
     chars = _rebuild(chars, _SPACED, _join_spaced)
     chars = _rebuild(chars, _SPACED_TITLE, _join_spaced)
     chars = _rebuild(chars, _TOKEN, _leet_token)
     chars = _rebuild(chars, _REPEAT, _squeeze)
+    # last: the spaced-letter step needs the double space that separates spaced words
+    # ("m r s  g r a n t" is "mrs grant", not "mrsgrant")
+    chars = _rebuild(chars, _SPACE_RUN, _one_space)
     return Normalised(
         original=text, text="".join(c for c, _ in chars), index=tuple(i for _, i in chars)
     )

@@ -29,6 +29,12 @@ GENERIC_ROLES: tuple[tuple[str, str | None], ...] = (
     (r"the (?:dsl|safeguarding lead|designated safeguarding lead)", "dsl"),
     (r"the (?:senco|sendco|caretaker|site manager|office manager|business manager)", None),
     (
+        # not the lollipop lady: crossing patrols work for the council, not the school
+        r"the (?:breakfast club|after ?school club|wraparound(?: care)?) "
+        r"(?:manager|lead|leader|supervisor)",
+        None,
+    ),
+    (
         r"the (?:year|yr|y) ?(?:\d|r|reception|one|two|three|four|five|six) "
         r"(?:class )?(?:teacher|ta|teaching assistant)",
         None,
@@ -45,13 +51,13 @@ a title with initials as identifiable. "a", "i" and "u" are left out ("I'll miss
 _TITLE_NAME = re.compile(rf"(?<![a-z]){TITLES}\.?\s+{SURNAME}(?![a-z])")
 _UNIDENTIFIED = re.compile(
     r"(?<![a-z])(?:a|one of the|some of the|one|some|the) "
-    r"(?:dinner lad(?:y|ies)|lunchtime supervisors?|tas?|teaching assistants?|teachers?|"
+    r"(?:dinner lad(?:y|ys|ies)|lunchtime supervisors?|tas?|teaching assistants?|teachers?|"
     r"supply teachers?|members? of staff|staff members?|staff)(?![a-z])"
 )
 _UNNAMED = re.compile(
-    r"(?<![a-z])(?:(?:a|an|one of the|some of the|one|some|another) (?:dinner lad(?:y|ies)|"
+    r"(?<![a-z])(?:(?:a|an|one of the|some of the|one|some|another) (?:dinner lad(?:y|ys|ies)|"
     r"lunchtime supervisors?|tas?|teaching assistants?|teachers?|supply teachers?|members? of "
-    r"staff|staff members?)|the (?:dinner lad(?:y|ies)|lunchtime supervisors?|supply teachers?))"
+    r"staff|staff members?)|the (?:dinner lad(?:y|ys|ies)|lunchtime supervisors?|supply teachers?))"
     r"(?![a-z])"
 )
 _COMMON_WORDS = frozenset(

@@ -23,6 +23,9 @@ from classifiers.detectors import detect_personal_data, find_child_full_name
         ("email me at jo.bloggs@mail.example", "pd.email"),
         ("DOB 02/09/2016", "pd.date_of_birth"),
         ("born on 3rd May 2017", "pd.date_of_birth"),
+        ("her mobile: zero seven seven zero zero, nine zero zero, three five six", "pd.uk_mobile"),
+        ("ring oh seven seven double oh nine oh oh one two three", "pd.uk_mobile"),
+        ("home: oh one six three two nine six oh one two three", "pd.uk_landline"),
     ],
 )
 def test_detects(text: str, rule: str) -> None:
@@ -37,6 +40,7 @@ def test_detects(text: str, rule: str) -> None:
     "text",
     [
         "See you at 3:15 on Friday",
+        "one two three four five six seven eight nine ten, coming ready or not",
         "£2,000 raised at the fair, thanks all",
         "Year 4 went 3 times down the road to the park",
         "The lads won 6-0 against St Mary's!!",  # a score and a school, not an address

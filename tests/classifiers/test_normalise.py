@@ -22,8 +22,12 @@ from core.models import Category
         ("ＫＩＬＬ", "kill"),  # full width
         ("soooooo", "soo"),
         ("k\u200bill", "kill"),  # zero-width space
-        ("m r  o s e i", "mr  osei"),  # a spaced-out title as well as a name
-        ("m s  j o n e s", "ms  jones"),
+        ("m r  o s e i", "mr osei"),  # a spaced-out title as well as a name
+        ("m s  j o n e s", "ms jones"),
+        ("🍆🍆🍆", " aubergine aubergine aubergine "),  # one space between emoji words
+        ("want to\n\nend it", "want to end it"),  # a phrase broken across lines
+        ("at the gates :knife: :drop_of_blood:", "at the gates knife drop of blood "),
+        (":eggplant::peach:", " aubergine peach "),  # emoji shortcodes
     ],
 )
 def test_obfuscation_is_undone(raw: str, expected: str) -> None:

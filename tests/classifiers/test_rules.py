@@ -470,3 +470,88 @@ def test_an_email_address_is_not_a_link(policy: SchoolPolicy) -> None:
     assert "sp.url" not in [e.rule_id for e in email.evidence]
     link = engine.scan("club sign-ups at go.hollybrook.example/clubs")
     assert "sp.url" in [e.rule_id for e in link.evidence]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("🍆🍆🍆", Category.SEXUAL),
+        ("👅👅 the tag rugby bit", Category.SEXUAL),
+        ("the ones at the front in their leotards 🥵🍑", Category.SEXUAL),
+        ("🐒🍌 nice picture of the new teacher", Category.HATE),
+        ("Miss T grabbed my arm so hard i got a bruise", Category.STAFF_ALLEGATION),
+        ("m r s  g r a n t pinches us wen no1 is lookin", Category.STAFF_ALLEGATION),
+        ("Mr Dale yanks his ear when he gets it wrong", Category.STAFF_ALLEGATION),
+        (
+            "The breakfast club manager slapped my daughter's hand so hard it went red",
+            Category.STAFF_ALLEGATION,
+        ),
+        ("one of the dinner ladys grabbed my arm and left a bruise", Category.ABUSE_DISCLOSURE),
+        (
+            "Mrs Vance laughed at his reading in front of everyone and called him a baby",
+            Category.STAFF_ALLEGATION,
+        ),
+        ("i no where u live. see u tonite", Category.THREAT),
+        ("A brick through the office window gets a reply faster", Category.THREAT),
+        ("hope that building burns with every governor inside it", Category.THREAT),
+        ("that teacher needs putting in hospital", Category.THREAT),
+        ("funny how accidents seem to happen to people who cross me", Category.THREAT),
+        ("If they want to speak their own language they can go back to Poland", Category.HATE),
+        ("feel dead inside and want it to actually stop", Category.SELF_HARM),
+        ("cant stop sh-ing since the holidays", Category.SELF_HARM),
+        ("I found cuts on his thighs at bath time", Category.SELF_HARM),
+        ("tell ur brother hes dead at break tmrw", Category.THREAT),
+        ("Be a shame if the new sports hall had a little fire over half term", Category.THREAT),
+        ("Anyone fancy a trip to the field with a can of petrol", Category.THREAT),
+        ("She wants to lose the attitude or she'll be losing her teeth", Category.THREAT),
+        ("why does she get picked, just cos she's a cripple", Category.HATE),
+        ("my Discord is always open, best to keep it between us x", Category.SEXUAL),
+        ("Mrs Vance faked her degree, ask to see her certificate", Category.DEFAMATION),
+        ("Mr Dale claimed a trip to Spain on expenses at the school", Category.DEFAMATION),
+        ("Mr Dale got the boot from his last school", Category.DEFAMATION),
+        ("Share this to 10 parents or your child will have bad luck all year", Category.SPAM),
+        (
+            "her home number: zero seven seven zero zero, nine zero zero, three five six",
+            Category.PERSONAL_DATA,
+        ),
+        (
+            "They left the free school meals list out, the twins at 9 Mill Row",
+            Category.PERSONAL_DATA,
+        ),
+    ],
+)
+def test_rules_1_10_patterns(policy: SchoolPolicy, text: str, category: Category) -> None:
+    """Runs of emoji, harm to a body part, threats to a place and 'go back to' a country
+    (rules 1.10.0; docs/categories.md)."""
+    assert RuleClassifier(policy).classify_text(text).primary is category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Those kids were on fire today 🔥🔥 OAK HOUSE!!!", Category.SEXUAL),
+        ("Sports day in this heat 🥵🥵 factor 50 everyone", Category.SEXUAL),
+        ("Swimming gala tomorrow 💦💦 don't forget towels", Category.SEXUAL),
+        ("Bake sale cakes 🤤🤤", Category.SEXUAL),
+        ("She is so gorgeous 😘😘", Category.SEXUAL),
+        ("my little monkeys 🐒🐒 after forest school", Category.HATE),
+        ("Bananas for the fruit bowl 🍌🍌🍌", Category.HATE),
+        ("We go back to Poland every summer to see my nan", Category.HATE),
+        ("I just want it to stop raining before sports day", Category.SELF_HARM),
+        ("Mr Dale read her story out in front of everyone, so proud", Category.STAFF_ALLEGATION),
+        ("Mr Dale pulled a muscle in the staff relay 😂", Category.STAFF_ALLEGATION),
+        (
+            "Shout out to the lollipop lady, pulled my son back from the kerb",
+            Category.ABUSE_DISCLOSURE,
+        ),
+        ("there's no where to park near the gate", Category.THREAT),
+        ("I'm dead 😂 that dance", Category.THREAT),
+        ("A bill designed to cripple the economy", Category.HATE),
+        ("Mr Dale makes them do the bleep test every week", Category.STAFF_ALLEGATION),
+        ("Meet at 10:30:45 sharp", Category.THREAT),
+    ],
+)
+def test_near_misses_of_the_rules_1_10_patterns(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    assert RuleClassifier(policy).classify_text(text).scores[category] < 0.5
