@@ -21,6 +21,7 @@ SHIPPED_TRAINING = (
     "school_written.csv",
     "school_boundary.csv",
     "school_staff_mentions.csv",
+    "school_written_fresh.csv",
     "public_train.csv",
     "school_dev.csv",
 )
