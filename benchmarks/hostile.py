@@ -49,6 +49,8 @@ PIECES = {
     "dotted letters": "a.",
     "dialling codes": "+44 ",
     "spaced word": "s p a c e d ",
+    "digit words": "oh seven ",
+    "emoji shortcodes": ":knife:",
 }
 
 
