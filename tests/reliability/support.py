@@ -118,8 +118,12 @@ def make_settings(base: Path, db_url: str | None = None, **overrides: Any) -> Se
 
 
 def connector_overrides() -> dict[str, Any]:
-    """Small pages and short time-outs, so paging faults bite and slow replies time out."""
-    return {"page_size": 10, "timeout": 1.0, "reddit_max_pages": 100, "overlap_seconds": 600}
+    """Small pages and short time-outs, so paging faults bite and slow replies time out.
+
+    Three seconds, not one: on a busy two-core machine an ordinary sandbox reply
+    took more than a second, and a test that expected that source to be untouched
+    failed. The "slow" fault waits longer than this (test_faults.py)."""
+    return {"page_size": 10, "timeout": 3.0, "reddit_max_pages": 100, "overlap_seconds": 600}
 
 
 def make_runtime(

@@ -87,7 +87,7 @@ def runtime(tmp_path: Path, sandbox: Sandbox) -> Iterator[Runtime]:
 
 
 def _arm(sandbox: Sandbox, platform: str, mode: str, count: int) -> None:
-    delay = 2.0 if mode == "slow" else 0.0  # the connectors give up after 1 second
+    delay = 5.0 if mode == "slow" else 0.0  # the connectors give up after 3 seconds
     sandbox.faults.set(platform, mode, count=count, delay=delay)
 
 
