@@ -203,7 +203,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:letting it (?:all )?be over|let it all be over|(?:want|wanna|wish) (?:it|"
         r"everything|this|it all|all this) (?:all )?(?:to )?(?:just |actually |finally )?(?:stop|"
         r"end|be over)(?! (?:raining|snowing|soon|for|so|at|by|before|when|after|now|and|"
-        r"early|on|in|with)\b))",
+        r"early|on|in|with|well|happily|nicely|quickly|today|tomorrow|asap|there|here)\b))",
         0.6,
         "wanting it all to be over",
     ),
@@ -591,17 +591,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:with|bring\w*) (?:a |my |his )?(?:baseball bats?|cricket bats?|bats?|knife|knives|"
         r"machetes?|hammers?|crowbars?|blades?)|(?:pay|paying) (?:\w+ )?a (?:little )?visit|"
         r"(?:gonna|going to|will|i'?ll|we'?ll) jump (?:him|her|them|\w+) (?:after|at|tomorrow|"
-        r"tmrw|outside|tonight)|(?:they|he|she|him and his mates|them)(?:'re| are| is|'s) dead|"
+        r"tmrw|outside|tonight)|(?:they|he|she|him and his mates|them)(?:'re| are| is|'s) "
+        r"dead(?! (?:at \d|aged|after a|from|of|bless|sadly|now|rip|rest))|"
         r"(?:bring|bringing|carry|carrying|got|get|take|taking) (?:a |my |me )?"
         r"(?:knife|gun|blade|machete|bat|acid|shotgun|hammer)|slash\w* (?:\w+ )?tyres|tyres? "
         r"slashed|(?:burn|torch|blow up|bomb) (?:the school|it|the place|this place|the building|"
         r"his house|her house)(?: down)?|(?:can|cans|jerry ?can|bottle) of petrol|"
-        r"(?:be|would be|it'?d be|it would be) a (?:real )?shame if (?:\w+ ){0,8}?(?:had an? "
-        r"(?:little |nasty )?(?:fire|accident)|burn\w*|got hurt|went up)|"
+        r"(?:be|would be|it'?d be|it would be) a (?:real )?shame if (?:\w+ ){0,8}?(?:had a "
+        r"(?:little |nasty )?fire|caught fire|burn(?:ed|t)? down)|"
         r"(?:or|else) (?:she|he|you|u|they)(?:'ll| will| wil| gonna)? (?:be )?los\w* (?:her|his|"
         r"your|ur|their) teeth|knock (?:her|his|your|ur|their) teeth (?:out|in)|"
-        r"(?:he|she|you|u|ur|you'?re|hes|shes|he'?s|she'?s|they'?re|theyre) dead (?:at|after|"
-        r"tmrw|tomorrow|tonight|on monday|when i|if i)|"
+        # "ur dead at break tmrw", not "she's dead at 92" or "dead after a long illness"
+        r"(?:he|she|you|u|ur|you'?re|hes|shes|he'?s|she'?s|they'?re|theyre) dead (?:at (?:break|"
+        r"lunch|playtime|home ?time|the gates?|pick ?up)|after school|tmrw|tomorrow|tonight|"
+        r"on (?:monday|tuesday|wednesday|thursday|friday)|"
+        r"(?:when|if) i (?:see|get|find|catch))|"
         r"(?:a |the )?(?:brick|bricks|rock|petrol bomb) (?:through|thru) "
         r"(?:the|your|ur|their|his|her) (?:\w+ )?windows?",
         0.85,
@@ -707,7 +711,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:they|you|u) came from|(?:to )?(?:their|your|ur) (?:own )?countr\w*)|"
         r"(?:this is|it'?s) (?:england|britain)\b.{0,30}(?:go back|don'?t like it|leave)|"
         r"(?:^|[.!?,] |just |(?:you|they|she|he|u) (?:should|can|could|need to|ought to) |"
-        r"why (?:don'?t|dont|doesn'?t) (?:you|they|she|he|u) )go (?:back )?(?:home )?to "
+        r"why (?:don'?t|dont|doesn'?t) (?:you|they|she|he|u) )go (?:back|home)(?: home)? to "
         r"(?:poland|romania|bulgaria|lithuania|latvia|albania|pakistan|india|bangladesh|"
         r"africa|nigeria|somalia|ghana|jamaica|syria|iraq|iran|afghanistan|turkey|china)",
         0.85,
@@ -750,7 +754,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:going|goes|went|gone) in(?:to)? (?:his|her|their|mr \w+'?s?|mrs \w+'?s?) "
         r"(?:own )?pockets?|pocket(?:ed|ing|s) (?:the|it|money)|kickbacks?|backhanders?|"
         r"brib\w+|fraud\w*|cook\w* the books|creative accounting|on the fiddle|"
-        r"paid off|hush money|on (?:the )?expenses|expenses (?:fiddl\w*|fraud|scandal)|"
+        r"paid off|hush money|(?:claim\w*|charg\w*|put|puts|putting|fiddl\w*|bill\w*) "
+        r".{0,60}?on (?:the |his |her |their )?expenses|expenses (?:fiddl\w*|fraud|scandal)|"
         r"nick\w* (?:laptops|ipads|equipment|the equipment|cash|the takings))",
         0.75,
         "a claim of dishonesty",
@@ -763,7 +768,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"massag\w*) (?:the )?(?:sats|results|records|register|attendance|grades|marks|answers|"
         r"data|figures|scores|ofsted)|cheat\w* (?:on|in|at) (?:the )?(?:sats|tests|exams|ofsted)|"
         r"(?:did|doing|does|filled in|wrote) (?:the|their) (?:kids'? )?(?:sats|test) answers|"
-        r"(?:fak\w*|forg\w*|lied about|made up|bought) (?:her|his|their|the) (?:degree|"
+        r"(?:fak\w*|forged|forging|forges|lied about|made up|bought) (?:her|his|their) (?:degree|"
         r"qualifications?|cv|references|dbs|certificates?|teaching qualification)",
         0.75,
         "a claim of exam or record fraud",
@@ -822,8 +827,10 @@ SPAM_RULES: tuple[Rule, ...] = (
     _r(
         "sp.chain",
         SP,
+        # not "please share this with 5 friends who want tickets": a chain sets a deadline
         r"(?:don'?t|do not|dont) break the chain|(?:share|send|copy|forward|post) (?:this|it) "
-        r"(?:to|with) (?:\d+|ten|five|seven) (?:\w+ )?(?:people|friends|parents|mums|groups)|"
+        r"(?:to|with) (?:\d+|ten|five|seven) (?:\w+ )?(?:people|friends|parents|mums|groups) "
+        r"(?:in|within) (?:\d+|ten|five) (?:minutes|mins|seconds|hours)|"
         r"or (?:you|your \w+|ur \w+) will have (?:bad luck|\d+ years)",
         0.8,
         "a chain message",

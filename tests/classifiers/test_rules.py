@@ -549,6 +549,13 @@ def test_rules_1_10_patterns(policy: SchoolPolicy, text: str, category: Category
         ("A bill designed to cripple the economy", Category.HATE),
         ("Mr Dale makes them do the bleep test every week", Category.STAFF_ALLEGATION),
         ("Meet at 10:30:45 sharp", Category.THREAT),
+        ("So sad about Mrs Lane's mum, she's dead at 92 bless her", Category.THREAT),
+        ("it'd be a shame if the prices went up again", Category.THREAT),
+        ("Go to Turkey for half term, it's cheap", Category.HATE),
+        ("Mr Dale forgot the certificates at the school assembly", Category.DEFAMATION),
+        ("Where does the school's money go? We spent ours on expenses", Category.DEFAMATION),
+        ("Please share this with 5 friends who want tickets", Category.SPAM),
+        ("I want this to end well for Year 6, they deserve it", Category.SELF_HARM),
     ],
 )
 def test_near_misses_of_the_rules_1_10_patterns(
