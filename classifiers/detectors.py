@@ -123,6 +123,11 @@ _SPELLED_NUMBER = re.compile(r"\b(?:(?:" + "|".join(_DIGIT_WORDS) + r"|\d)[\s,.-
 zero zero..."); "double seven" counts as two sevens."""
 
 
+_PHONE_DETECTORS = {
+    d.rule_id: d for d in DETECTORS if d.rule_id in ("pd.uk_mobile", "pd.uk_landline")
+}
+
+
 def _spelled_phone(text: str) -> list[Evidence]:
     found = []
     for m in _SPELLED_NUMBER.finditer(text):
@@ -139,12 +144,13 @@ def _spelled_phone(text: str) -> list[Evidence]:
             double = False
         number = "".join(digits)
         if re.fullmatch(r"(?:07\d{9}|0[12]\d{8,9})", number):
+            det = _PHONE_DETECTORS["pd.uk_mobile" if number.startswith("07") else "pd.uk_landline"]
             found.append(
                 Evidence(
                     category=Category.PERSONAL_DATA,
                     source="rule",
-                    rule_id="pd.uk_mobile" if number.startswith("07") else "pd.uk_landline",
-                    score=0.9 if number.startswith("07") else 0.85,
+                    rule_id=det.rule_id,
+                    score=det.weight,
                     span=(m.start(), m.end()),
                     matched=m.group(0),
                     detail="a phone number written in words",

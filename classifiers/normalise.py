@@ -83,7 +83,6 @@ _SPACED_TITLE = re.compile(r"(?<![\w*'’])m[ .\-_*]+[rs](?=[ .\-_*]+[a-z])")
 # token is scanned once rather than once from each of its characters
 _TOKEN = re.compile(r"(?<!\S)\S*[0134578@$!|€]\S*")
 _REPEAT = re.compile(r"([a-z])\1{2,}")
-_SPACES = re.compile(r"\s+")
 _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
 """Two or more white-space characters, or one that is not a plain space."""
 
@@ -228,4 +227,4 @@ def normalise(text: str) -> Normalised:
 
 def model_text(text: str) -> str:
     """A compact normalised form for the model: normalised, single-spaced."""
-    return _SPACES.sub(" ", normalise(text).text).strip()
+    return normalise(text).text.strip()

@@ -49,15 +49,16 @@ SURNAME = r"(?:[a-z][a-z'-]+|(?![aiu]\b)[a-z](?:\.[a-z])*\b\.?)"
 """A surname after a title, or initials ("mrs p", "mrs d.g"): docs/categories.md counts
 a title with initials as identifiable. "a", "i" and "u" are left out ("I'll miss u")."""
 _TITLE_NAME = re.compile(rf"(?<![a-z]){TITLES}\.?\s+{SURNAME}(?![a-z])")
+_DINNER_LADY = r"dinner lad(?:y|ys|ies)"
 _UNIDENTIFIED = re.compile(
     r"(?<![a-z])(?:a|one of the|some of the|one|some|the) "
-    r"(?:dinner lad(?:y|ys|ies)|lunchtime supervisors?|tas?|teaching assistants?|teachers?|"
+    rf"(?:{_DINNER_LADY}|lunchtime supervisors?|tas?|teaching assistants?|teachers?|"
     r"supply teachers?|members? of staff|staff members?|staff)(?![a-z])"
 )
 _UNNAMED = re.compile(
-    r"(?<![a-z])(?:(?:a|an|one of the|some of the|one|some|another) (?:dinner lad(?:y|ys|ies)|"
+    rf"(?<![a-z])(?:(?:a|an|one of the|some of the|one|some|another) (?:{_DINNER_LADY}|"
     r"lunchtime supervisors?|tas?|teaching assistants?|teachers?|supply teachers?|members? of "
-    r"staff|staff members?)|the (?:dinner lad(?:y|ys|ies)|lunchtime supervisors?|supply teachers?))"
+    rf"staff|staff members?)|the (?:{_DINNER_LADY}|lunchtime supervisors?|supply teachers?))"
     r"(?![a-z])"
 )
 _COMMON_WORDS = frozenset(
