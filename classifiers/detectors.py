@@ -128,6 +128,19 @@ _PHONE_DETECTORS = {
 }
 
 
+def _evidence(det: Detector, m: re.Match[str], detail: str) -> Evidence:
+    """Personal-data evidence for a detector's match."""
+    return Evidence(
+        category=Category.PERSONAL_DATA,
+        source="rule",
+        rule_id=det.rule_id,
+        score=det.weight,
+        span=(m.start(), m.end()),
+        matched=m.group(0),
+        detail=detail,
+    )
+
+
 def _spelled_phone(text: str) -> list[Evidence]:
     found = []
     for m in _SPELLED_NUMBER.finditer(text):
@@ -145,17 +158,7 @@ def _spelled_phone(text: str) -> list[Evidence]:
         number = "".join(digits)
         if re.fullmatch(r"(?:07\d{9}|0[12]\d{8,9})", number):
             det = _PHONE_DETECTORS["pd.uk_mobile" if number.startswith("07") else "pd.uk_landline"]
-            found.append(
-                Evidence(
-                    category=Category.PERSONAL_DATA,
-                    source="rule",
-                    rule_id=det.rule_id,
-                    score=det.weight,
-                    span=(m.start(), m.end()),
-                    matched=m.group(0),
-                    detail="a phone number written in words",
-                )
-            )
+            found.append(_evidence(det, m, "a phone number written in words"))
     return found
 
 
@@ -176,17 +179,7 @@ def detect_personal_data(text: str) -> list[Evidence]:
             if any(a < span[1] and span[0] < b for a, b in taken):
                 continue  # a landline pattern inside a mobile number, etc.
             taken.append(span)
-            found.append(
-                Evidence(
-                    category=Category.PERSONAL_DATA,
-                    source="rule",
-                    rule_id=det.rule_id,
-                    score=det.weight,
-                    span=span,
-                    matched=m.group(0),
-                    detail=det.detail,
-                )
-            )
+            found.append(_evidence(det, m, det.detail))
     found.extend(_spelled_phone(text))
     return found
 
