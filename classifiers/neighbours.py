@@ -31,7 +31,9 @@ TEMPERATURE = 20.0
 """A neighbour's vote is exp(TEMPERATURE * cosine): closer examples count far more."""
 SMOOTHING = 0.1
 """Pseudo-votes per category, so that an absent category is unlikely, not impossible."""
-_CHUNK = 256
+_CHUNK = 64
+"""Comments per similarity block: the search holds a (64 x bank size) block and its
+indices at a time (about 12 MB for a bank of 12,000), not one for the whole batch."""
 
 
 def _unit_rows(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from classifiers.heads import MODEL_CATEGORIES, WEIGHTS_DIR, Heads
-from classifiers.neighbours import NeighbourBank
+from classifiers.neighbours import _CHUNK, NeighbourBank
 from core.errors import ClassifierError
 from core.models import Category
 
@@ -59,6 +59,18 @@ def test_vectors_are_normalised_and_scale_does_not_matter() -> None:
     b = bank.shares(_unit([60, 80]))
     assert np.allclose(a, b)
     assert a[0, CLASSES.index(Category.HATE)] == pytest.approx(1.0)
+
+
+def test_a_batch_larger_than_a_chunk_scores_each_comment_as_if_alone() -> None:
+    """The search runs in chunks to bound memory; chunk edges must not change a share."""
+    rng = np.random.default_rng(7)
+    labels = [CLASSES[i % len(CLASSES)] for i in range(300)]
+    bank = NeighbourBank.build(rng.normal(size=(300, 8)).astype(np.float32), labels)
+    queries = rng.normal(size=(3 * _CHUNK + 5, 8)).astype(np.float32)
+    together = bank.shares(queries)
+    alone = np.vstack([bank.shares(queries[i : i + 1]) for i in range(len(queries))])
+    assert together.shape == (len(queries), len(CLASSES))
+    assert np.allclose(together, alone)
 
 
 def test_an_empty_bank_or_batch_is_uniform_or_empty() -> None:
