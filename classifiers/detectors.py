@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
 from core.models import Category, Evidence
 
 
@@ -77,8 +79,8 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         "pd.street_address",
         re.compile(
-            rf"\b(?<!\d-)\d{{1,4}}[a-z]?,?\s+(?!(?:{_NOT_NAME})\b)(?:[a-z'-]+\s+){{1,3}}"
-            rf"(?:{_STREET_WORDS})\b\.?",
+            rf"\b(?<!\d-)(?<!\d[.:])\d{{1,4}}[a-z]?,?\s+(?!(?:{_NOT_NAME})\b)(?:[a-z'-]+\s+){{1,3}}"
+            rf"(?:{_STREET_WORDS})\b\.?",  # "the 3.15 rush on Larch Ave" is a time
             _I,
         ),
         0.9,
@@ -231,14 +233,46 @@ _CHILD_DETAIL = re.compile(
 )
 CHILD_DETAIL_REACH = 80
 """How near (in characters) a class or condition must be to a name to be about it."""
+_CONDITION = re.compile(
+    r"(?<![A-Za-z])(?:(?i:autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|ehcp|dyslex\w*|"
+    r"epipen|foster\w*|in care|social worker|free school meals|pupil premium|deaf|hearing aids?|"
+    r"feeding tube|wheelchair|cerebral palsy|down'?s syndrome|chemo\w*|leukaemia)|SEND|SEN|ASD)"
+    r"(?![A-Za-z])"
+)
+"""The medical, SEN and care details among :data:`CHILD_DETAIL_WORDS` (not a class)."""
+_LOWER_NAME = re.compile(
+    r"(?<![\w'’.@#-])([a-z]{2,}(?:-[a-z]{2,})?) ([a-z]{2,})(?=,? (?:(?:from|in) )?(?i:\d[a-z]\b|"
+    r"year ?\d|yr ?\d|y\d\b|class \d[a-z]\b))"
+)
+"""Two lower-case words just before a class ("amelia-rose duffy from 6H"): a name typed
+without capitals, when neither word is a common word and a condition is near."""
+_COMMON_WORDS = _NOT_A_NAME | frozenset(ENGLISH_STOP_WORDS)
+_NOT_NAME_ENDINGS = ("ing", "ly", "ful", "ed", "ous", "est")  # "beautiful singing from year 2"
+
+
+def _lower_case_name(text: str) -> tuple[tuple[int, int], str] | None:
+    conditions = list(_CONDITION.finditer(text))
+    if not conditions:
+        return None
+    for m in _LOWER_NAME.finditer(text):
+        if any(w in _COMMON_WORDS or w.endswith(_NOT_NAME_ENDINGS) for w in m.group(1, 2)):
+            continue
+        for d in conditions:
+            if abs(d.start() - m.start()) <= CHILD_DETAIL_REACH:
+                return (m.start(1), m.end(2)), d.group(0)
+    return None
 
 
 def find_child_full_name(text: str) -> tuple[tuple[int, int], str] | None:
     """The first full name in ``text`` with a class, year group, medical or SEN detail
     near it, as (span of the name, the detail's kind); None when there is none.
 
-    Used for children who are not on the roster (rostered pupils are found by the
-    roster). The name itself is never copied into evidence.
+    A name is two capitalised words; two lower-case words count only when a class
+    follows them at once and a medical, SEN or care detail is near ("kayden brooks
+    6H has a hearing aid"). Words that are part of the detail itself ("Pupil
+    Premium") are not a name. Used for children who are not on the roster
+    (rostered pupils are found by the roster). The name itself is never copied into
+    evidence.
     """
     details = list(_CHILD_DETAIL.finditer(text))
     if not details:
@@ -247,6 +281,8 @@ def find_child_full_name(text: str) -> tuple[tuple[int, int], str] | None:
         if m.group(1).lower() in _NOT_A_NAME or m.group(2).lower() in _NOT_A_NAME:
             continue
         for d in details:
+            if m.start(1) < d.end() and d.start() < m.end(2):
+                continue  # the "name" is the detail's own words
             if abs(d.start() - m.start()) <= CHILD_DETAIL_REACH:
                 return (m.start(1), m.end(2)), d.group(0)
-    return None
+    return _lower_case_name(text)

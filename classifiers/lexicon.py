@@ -33,7 +33,7 @@ class Rule:
     pattern: re.Pattern[str]
     weight: float
     detail: str
-    needs: str = ""  # "", "staff" or "school"
+    needs: str = ""  # "", "staff", "no_staff", "school" or "no_kin"
     source: str = "rule"
 
 
@@ -95,6 +95,15 @@ _BODY = (
     r"(?:my|his|her|their|our|your|ur|the|a) (?:\w+'?s )?(?:arms?|wrists?|hands?|ears?|hair|"
     r"neck|face|legs?|shoulders?|collar|jumper|hood|head|cheeks?|nose|fingers?|throat|chin)"
 )
+
+KIN = re.compile(
+    r"(?<![a-z])(?:(?:that'?s|thats|it'?s|its|there'?s|theres|look at) (?:my|our) (?:niece|nephew|"
+    r"grand(?:son|daughter|child|kid)s?|daughter|son|little (?:sister|brother|sis|bro)|cousin|"
+    r"baby)|proud (?:auntie|aunty|aunt|nanna|nana|nan|grandma|granny|grandad|grandpa|uncle|"
+    r"mum|mam|dad|big sister|big brother))(?![a-z])"
+)
+"""The writer says the child is their own family; rules that ``need`` "no_kin" (a
+stranger asking a child's age) do not apply."""
 
 BUILTIN_RULES: tuple[Rule, ...] = (
     # --- self-harm -----------------------------------------------------------------------
@@ -234,6 +243,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:thighs?|wrists?|forearms?|tummy|stomach|hips?)",
         0.75,
         "cuts where self-harm is hidden",
+    ),
+    _r(
+        # a high place and the edge, with the thought of going over it (Samaritans: a
+        # plan or a place); "stood at the edge of the pitch" has no such thought
+        "sh.edge",
+        SH,
+        r"(?:stand|stands|standing|stood|sit|sits|sitting|sat|lean|leaning|leant) (?:at|on|near|"
+        r"by|over) the (?:very )?edge\b.{0,60}(?:thinking about (?:it|jumping|falling|stepping)|"
+        r"jump|step off|let go|how easy)|top (?:floor )?of (?:the |a )?(?:multi[- ]?stor(?:e)?y|"
+        r"car ?park|bridge|flats|tower block|cliffs?)\b.{0,80}(?:(?:stand|standing|stood|sit|"
+        r"sitting|sat) (?:at|on) the edge|thinking about (?:it|jumping|falling|stepping)|"
+        r"jump(?:ing)? off|step(?:ping)? off|let go|how easy)",
+        0.75,
+        "standing at a high edge and thinking of going over",
     ),
     _r(
         "sh.knife_self",
@@ -383,6 +406,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"what age (?:are|r) (?:you|u))",
         0.7,
         "asking a child's age",
+        "no_kin",  # "that's my niece in the yellow!! how old is she now??"
     ),
     _r(
         "sx.single",
@@ -443,7 +467,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:great|good|brilliant) with (?:the )?"
         r"(?:little ones|little girls|kids|children)\b.{0,40}private\w*|"
         r"(?:sexy|horny|naked|nude|porn|porno|shag|shagging|milf|dilf|"
-        r"fuckable|boobs|tits|wank\w*|jerk off|turned on|hard on|legs open|bend over)",
+        r"fuckable|boobs|tits|wank\w*|jerk off|turned on|legs open|bend over|"
+        # the noun only: not "worked so hard on this" or "don't be hard on yourself"
+        r"(?:a|got|get|gets|give|gives|giving|gave) (?:me |him |u |you )?(?:a )?hard[- ]?on|"
+        r"hardon)",
         0.75,
         "sexual words",
     ),

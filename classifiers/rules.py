@@ -21,6 +21,7 @@ from classifiers.lexicon import (
     ALL_RULES,
     BUSINESS,
     HELPLINE,
+    KIN,
     LAUGHTER,
     NOT_JOKING,
     PREMIUM,
@@ -35,7 +36,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.10.0"
+RULES_VERSION = "1.11.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -202,7 +203,7 @@ class RuleEngine:
                 rule.needs == "no_staff"
                 and (staff or ctx_staff)
                 and not by_unnamed_staff(m.start())
-            ):
+            ) or (rule.needs == "no_kin" and KIN.search(norm.text)):
                 continue
             if laugh and rule.category in _HOLD_LAUGH:
                 weight *= 0.5

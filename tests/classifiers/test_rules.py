@@ -562,3 +562,53 @@ def test_near_misses_of_the_rules_1_10_patterns(
     policy: SchoolPolicy, text: str, category: Category
 ) -> None:
     assert RuleClassifier(policy).classify_text(text).scores[category] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "sometimes i go to the top of the car park and stand at the edge thinking about it",
+            Category.SELF_HARM,
+        ),
+        (
+            "sat on the edge of the bridge last night wondering how easy it would be",
+            Category.SELF_HARM,
+        ),
+        ("how old is she?? send me her snap", Category.SEXUAL),
+        ("he gives me a hard on every time", Category.SEXUAL),
+        ("rosie-mae clarke from 3B has epilepsy so watch her in PE", Category.PERSONAL_DATA),
+    ],
+)
+def test_rules_1_11_patterns(policy: SchoolPolicy, text: str, category: Category) -> None:
+    """A high edge with the thought of going over; a child's name typed in lower case
+    before a class, with a condition (rules 1.11.0; docs/categories.md)."""
+    assert RuleClassifier(policy).classify_text(text).primary is category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("You've all worked so hard on this, well done Year 4!", Category.SEXUAL),
+        ("Don't be so hard on yourself, it was a lovely effort", Category.SEXUAL),
+        ("that's my niece at the front!! how old is she now, she's so grown up", Category.SEXUAL),
+        ("how old is she now? proud nanna xx", Category.SEXUAL),
+        ("stood at the edge of the pitch all match freezing", Category.SELF_HARM),
+        (
+            "We went to the top of the multi storey for the fireworks, lovely view",
+            Category.SELF_HARM,
+        ),
+        ("The 3.15 rush on Larch Ave is murder", Category.PERSONAL_DATA),
+        ("Pick up at 3:20 Mill Lane gate please", Category.PERSONAL_DATA),
+        ("How is the Pupil Premium actually spent?", Category.PERSONAL_DATA),
+        (
+            "beautiful singing from year 2, my boy has asthma and still did it",
+            Category.PERSONAL_DATA,
+        ),
+        ("well done from 6H for autism awareness week", Category.PERSONAL_DATA),
+    ],
+)
+def test_near_misses_of_the_rules_1_11_patterns(
+    policy: SchoolPolicy, text: str, category: Category
+) -> None:
+    assert RuleClassifier(policy).classify_text(text).scores[category] < 0.5
