@@ -51,6 +51,8 @@ PIECES = {
     "spaced word": "s p a c e d ",
     "digit words": "oh seven ",
     "emoji shortcodes": ":knife:",
+    "lower-case names": "tom smith from 6h adhd ",
+    "edges": "stood at the edge top of the car park ",
 }
 
 

@@ -22,6 +22,7 @@ SHIPPED_TRAINING = (
     "school_boundary.csv",
     "school_staff_mentions.csv",
     "school_written_fresh.csv",
+    "school_oakfield.csv",
     "public_train.csv",
     "school_dev.csv",
 )
