@@ -220,11 +220,12 @@ _FULL_NAME = re.compile(  # a lookahead, so "Little Theo Grant" also tries "Theo
     rf"(?<![\w'’.])(?<!Mr )(?<!Mrs )(?<!Miss )(?<!Ms )(?<!Mx )(?<!Dr )(?<!Sir )"
     rf"(?=({_NAME_WORD})\s+({_NAME_WORD})(?![\w'’]))"
 )
-CHILD_DETAIL_WORDS = (
-    r"year ?\d|yr ?\d|y\d|(?:in|from) \d[a-z]|autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|"
-    r"allerg\w*|ehcp|dyslex\w*|epipen|foster\w*|in care|social worker|free school meals|"
-    r"pupil premium|deaf|hearing aids?|feeding tube|wheelchair|cerebral palsy|down'?s syndrome"
+_CONDITION_WORDS = (
+    r"autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|ehcp|dyslex\w*|epipen|foster\w*|"
+    r"in care|social worker|free school meals|pupil premium|deaf|hearing aids?|feeding tube|"
+    r"wheelchair|cerebral palsy|down'?s syndrome"
 )
+CHILD_DETAIL_WORDS = rf"year ?\d|yr ?\d|y\d|(?:in|from) \d[a-z]|{_CONDITION_WORDS}"
 """Words that place a child in a class or name a medical, SEN or care detail (lower case;
 the roster's pupil rule adds addresses and other details to them)."""
 _CHILD_DETAIL = re.compile(
@@ -234,12 +235,9 @@ _CHILD_DETAIL = re.compile(
 CHILD_DETAIL_REACH = 80
 """How near (in characters) a class or condition must be to a name to be about it."""
 _CONDITION = re.compile(
-    r"(?<![A-Za-z])(?:(?i:autis\w*|adhd|epilep\w*|diabet\w*|asthma\w*|allerg\w*|ehcp|dyslex\w*|"
-    r"epipen|foster\w*|in care|social worker|free school meals|pupil premium|deaf|hearing aids?|"
-    r"feeding tube|wheelchair|cerebral palsy|down'?s syndrome|chemo\w*|leukaemia)|SEND|SEN|ASD)"
-    r"(?![A-Za-z])"
+    rf"(?<![A-Za-z])(?:(?i:{_CONDITION_WORDS}|chemo\w*|leukaemia)|SEND|SEN|ASD)(?![A-Za-z])"
 )
-"""The medical, SEN and care details among :data:`CHILD_DETAIL_WORDS` (not a class)."""
+"""The medical, SEN and care details of :data:`_CHILD_DETAIL` (not a class or year)."""
 _LOWER_NAME = re.compile(
     r"(?<![\w'’.@#-])([a-z]{2,}(?:-[a-z]{2,})?) ([a-z]{2,})(?=,? (?:(?:from|in) )?(?i:\d[a-z]\b|"
     r"year ?\d|yr ?\d|y\d\b|class \d[a-z]\b))"
