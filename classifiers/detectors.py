@@ -228,15 +228,14 @@ _CONDITION_WORDS = (
 CHILD_DETAIL_WORDS = rf"year ?\d|yr ?\d|y\d|(?:in|from) \d[a-z]|{_CONDITION_WORDS}"
 """Words that place a child in a class or name a medical, SEN or care detail (lower case;
 the roster's pupil rule adds addresses and other details to them)."""
+_MORE_CONDITIONS = r"(?i:chemo\w*|leukaemia)|SEND|SEN|ASD"  # in capitals only: "send", "sen"
 _CHILD_DETAIL = re.compile(
     rf"(?<![A-Za-z])(?:(?i:{CHILD_DETAIL_WORDS}|class \d[a-z]|class [a-z]\d|reception class|"
-    r"in reception|chemo\w*|leukaemia)|SEND|SEN|ASD)(?![A-Za-z])"
+    rf"in reception)|{_MORE_CONDITIONS})(?![A-Za-z])"
 )
 CHILD_DETAIL_REACH = 80
 """How near (in characters) a class or condition must be to a name to be about it."""
-_CONDITION = re.compile(
-    rf"(?<![A-Za-z])(?:(?i:{_CONDITION_WORDS}|chemo\w*|leukaemia)|SEND|SEN|ASD)(?![A-Za-z])"
-)
+_CONDITION = re.compile(rf"(?<![A-Za-z])(?:(?i:{_CONDITION_WORDS})|{_MORE_CONDITIONS})(?![A-Za-z])")
 """The medical, SEN and care details of :data:`_CHILD_DETAIL` (not a class or year)."""
 _LOWER_NAME = re.compile(
     r"(?<![\w'’.@#-])([a-z]{2,}(?:-[a-z]{2,})?) ([a-z]{2,})(?=,? (?:(?:from|in) )?(?i:\d[a-z]\b|"
@@ -245,7 +244,10 @@ _LOWER_NAME = re.compile(
 """Two lower-case words just before a class ("amelia-rose duffy from 6H"): a name typed
 without capitals, when neither word is a common word and a condition is near."""
 _COMMON_WORDS = _NOT_A_NAME | frozenset(ENGLISH_STOP_WORDS)
-_NOT_NAME_ENDINGS = ("ing", "ly", "ful", "ed", "ous", "est")  # "beautiful singing from year 2"
+_NOT_NAME_ENDINGS = ("ing", "ly", "ful", "ed", "ous", "est")
+"""Endings of adjectives, adverbs and verbs ("beautiful singing from year 2", "really
+settled in 6H"); the price is that lower-case names with these endings ("emily", "fred",
+"west") are not found, as before this rule."""
 
 
 def _lower_case_name(text: str) -> tuple[tuple[int, int], str] | None:
