@@ -20,9 +20,9 @@ import numpy.typing as npt
 from classifiers.base import contexts_for, make_verdict
 from classifiers.encoder import Encoder
 from classifiers.features import ngram_features, prepare
-from classifiers.heads import Heads
+from classifiers.heads import Heads, final_scores
 from classifiers.replies import join_replies
-from classifiers.rules import RuleEngine, RuleResult
+from classifiers.rules import ADVERT_CONTACT_CAP, RuleEngine, RuleResult
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
@@ -112,11 +112,25 @@ class EnsembleClassifier:
             rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours, caps
         )
 
-    def scores(self, sig: Signals) -> npt.NDArray[np.float64]:
-        """Calibrated per-category scores, shape (n, K) in ``heads.labels`` order."""
-        return self.heads.combine(
-            sig.logits, sig.rule_matrix, sig.profanity, sig.staff, sig.neighbours, sig.caps
-        )
+    def scores(
+        self, sig: Signals, probs: npt.NDArray[np.float64]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Final per-category scores, shape (n, K) in ``heads.labels`` order, from the
+        model's calibrated scores ``probs`` and the rules; and which comments are adverts
+        whose contact details were capped (:data:`classifiers.rules.ADVERT_CONTACT_CAP`)."""
+        labels = self.heads.categories
+        caps = sig.caps.copy()
+        adverts = np.zeros(len(sig.rules), dtype=bool)
+        if Category.SPAM in labels and Category.PERSONAL_DATA in labels:
+            sp, pd = labels.index(Category.SPAM), labels.index(Category.PERSONAL_DATA)
+            contacts = np.array([r.contacts_only for r in sig.rules], dtype=bool)
+            adverts = (
+                contacts
+                & (probs[:, sp] >= self.thresholds.get(Category.SPAM, 0.5))
+                & (probs[:, pd] < self.thresholds.get(Category.PERSONAL_DATA, 0.5))
+            )
+            caps[adverts, pd] = np.minimum(caps[adverts, pd], ADVERT_CONTACT_CAP)
+        return final_scores(probs, sig.rule_matrix, caps), adverts
 
     def classify(
         self, comments: Sequence[Comment], contexts: Sequence[Context] | None = None
@@ -136,13 +150,20 @@ class EnsembleClassifier:
         if not texts:
             return []
         sig = self.signals(texts, ctxs, embeddings)
-        scores = self.scores(sig)
         # the model's own calibrated score (before rules) is what the evidence reports
         probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff, sig.neighbours)
+        scores, adverts = self.scores(sig, probs)
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):
             verdicts.append(
-                self._verdict(res, scores[i], probs[i], sig.neighbours[i], float(sig.profanity[i]))
+                self._verdict(
+                    res,
+                    scores[i],
+                    probs[i],
+                    sig.neighbours[i],
+                    float(sig.profanity[i]),
+                    advert=bool(adverts[i]),
+                )
             )
         verdicts = join_replies(verdicts, texts, ctxs, self.classify_texts, self.thresholds)
         log.debug("classified %d comments", len(verdicts))
@@ -163,11 +184,26 @@ class EnsembleClassifier:
         probs: npt.NDArray[np.float64],
         shares: npt.NDArray[np.float64],
         profanity: float,
+        advert: bool = False,
     ) -> Verdict:
         cat_scores: dict[Category, float] = {
             cat: float(scores[k]) for k, cat in enumerate(self.heads.categories)
         }
         evidence: list[Evidence] = list(res.evidence)
+        if advert:
+            contact = next(e for e in res.evidence if e.category is Category.PERSONAL_DATA)
+            evidence.append(
+                Evidence(
+                    category=Category.SPAM,
+                    source="rule",
+                    rule_id="sp.advert_contact",
+                    score=0.0,
+                    span=contact.span,
+                    matched=contact.matched,
+                    detail="an advertiser's contact details: the model reads the comment "
+                    "as an advert",
+                )
+            )
         for k, cat in enumerate(self.heads.categories):
             threshold = self.thresholds.get(cat, 0.5)
             if cat_scores[cat] >= threshold * 0.5 or probs[k] >= 0.5:

@@ -153,20 +153,6 @@ class Heads:
             scores[:, k] = sigmoid(z)
         return scores
 
-    def combine(
-        self,
-        logits: npt.NDArray[np.float64],
-        rules: npt.NDArray[np.float64],
-        profanity: npt.NDArray[np.float64],
-        staff: npt.NDArray[np.float64],
-        neighbours: npt.NDArray[np.float64] | None = None,
-        caps: npt.NDArray[np.float64] | None = None,
-    ) -> npt.NDArray[np.float64]:
-        """Final per-category scores: the model's calibrated score with the rules'
-        (:func:`final_scores`)."""
-        model = self.model_scores(logits, profanity, staff, neighbours)
-        return final_scores(model, rules, caps)
-
     def save(self, directory: Path) -> None:
         """Write ``heads.npz`` and ``heads.json`` into ``directory``."""
         directory.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.11.0"
+RULES_VERSION = "1.12.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -64,6 +64,14 @@ organisation's (a freephone, national-rate, premium or helpline number) can scor
 personal data, whatever the model says (docs/categories.md: personal data is a
 *personal* phone number or a *home* address)."""
 _NOT_PERSONAL = frozenset({"pd.school_contact", "pd.organisation_number"})
+_ADVERT_CONTACTS = frozenset({"pd.uk_mobile", "pd.uk_landline", "pd.email", "pd.postcode"})
+ADVERT_CONTACT_CAP = CONTACT_CAP
+"""The most a comment can score as personal data when the model reads it as an advert
+(spam at or over its threshold, personal data under its own) and the only personal data
+the rules found are phone numbers, emails or postcodes: "a number in a business advert
+is spam" (docs/categories.md, personal_data). The rules' own advert words
+(:data:`classifiers.lexicon.BUSINESS`) miss adverts that use none of them ("Rowe
+Plumbing, no job too small. Call Gary 07700 900540"); the model reads those."""
 HELPLINE_SPAM_CAP = 0.3
 """The most a comment sharing a helpline can score as spam: it names a helpline or the
 charity that runs it beside an organisation's number, with no scam words and no
@@ -85,6 +93,14 @@ class RuleResult:
     staff_named: bool  # an identifiable member of staff is named in the comment
     staff_in_context: bool
     caps: dict[Category, float] = field(default_factory=dict)  # most a category may score
+
+    @property
+    def contacts_only(self) -> bool:
+        """Whether the personal data found is only phone numbers, emails and postcodes:
+        what an advert gives, with nothing about a child or a home (see
+        :data:`ADVERT_CONTACT_CAP`)."""
+        found = [e for e in self.evidence if e.category is Category.PERSONAL_DATA and e.score > 0]
+        return bool(found) and all(e.rule_id in _ADVERT_CONTACTS for e in found)
 
 
 def _compile_lexicon(policy: SchoolPolicy) -> tuple[Rule, ...]:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -160,6 +161,49 @@ def test_a_bare_helpline_number_is_not_hidden_as_spam(ensemble: EnsembleClassifi
     assert verdict.scores[Category.SPAM] <= 0.3
     (scam,) = ensemble.classify_texts(["You have WON a £1000 prize! Call 09050000327 NOW"])
     assert scam.primary is Category.SPAM
+
+
+def test_a_number_in_what_the_model_reads_as_an_advert_is_spam(
+    ensemble: EnsembleClassifier,
+) -> None:
+    """A number in a business advert is spam (docs/categories.md): with no advert
+    words for the rules to find, the model's reading decides (``ADVERT_CONTACT_CAP``)."""
+    advert, lift = ensemble.classify_texts(
+        [
+            "Rowe Plumbing – boilers, leaks, bathrooms, no job too small. Call Gary 07700 900540",
+            "Anyone got a lift to the fair on Saturday? ring me 07700 900123",
+        ]
+    )
+    assert advert.primary is Category.SPAM
+    assert advert.scores[Category.PERSONAL_DATA] <= 0.3
+    assert any(e.rule_id == "sp.advert_contact" for e in advert.evidence)
+    assert lift.primary is Category.PERSONAL_DATA
+
+
+@pytest.mark.parametrize(
+    ("text", "spam", "personal", "capped"),
+    [
+        ("Call 07700 900540 now", 0.8, 0.1, True),
+        ("Call 07700 900540 now", 0.4, 0.1, False),  # not read as an advert
+        ("Call 07700 900540 now", 0.8, 0.6, False),  # the model reads it as personal too
+        ("Call 07700 900540, Ruby Akers in 4B has adhd", 0.8, 0.1, False),  # a child's details
+        ("Call me at 14 Larch Lane", 0.8, 0.1, False),  # a home address, not a contact
+        ("Call Stacey on stacey.p@mail.example", 0.8, 0.1, True),
+    ],
+)
+def test_only_contact_details_in_an_advert_are_capped(
+    ensemble: EnsembleClassifier, text: str, spam: float, personal: float, capped: bool
+) -> None:
+    """The cap needs the model's spam score at or over its threshold, its personal-data
+    score under its own, and no personal data but phone numbers, emails and postcodes."""
+    sig = ensemble.signals([text], [Context()])
+    labels = list(ensemble.heads.categories)
+    probs = np.zeros((1, len(labels)))
+    probs[0, labels.index(Category.SPAM)] = spam
+    probs[0, labels.index(Category.PERSONAL_DATA)] = personal
+    scores, adverts = ensemble.scores(sig, probs)
+    assert bool(adverts[0]) is capped
+    assert bool(scores[0, labels.index(Category.PERSONAL_DATA)] <= 0.3) is capped
 
 
 def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
