@@ -128,8 +128,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     _r(
         "sh.want_die",
         SH,
-        r"(?:(?:i|i'?m|im|i am|she|he|they)\s*)?(?:want|wanna|wants|wanted|going|"
-        r"gonna|ready|deserve|deserves)(?: to)? (?:die|be dead|disappear|not exist|end it)",
+        r"(?:(?:i|i'?m|im|i am|she|he|they)\s*)?(?:(?:want|wanna|wants|wanted|ready|deserve|"
+        r"deserves)(?: to)? (?:die|be dead|disappear|not exist|end it)|(?:going|gonna)(?: to)? "
+        r"(?:disappear|not exist|end it)|(?<!was )(?<!were )(?:going|gonna)(?: to)? (?:die|be "
+        r"dead)(?! of| laughing))",  # "i thought i was gonna die", "gonna die of embarrassment"
         0.85,
         "a wish to die or disappear",
     ),
@@ -533,7 +535,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:locked (?:in|out)|shut (?:him|her|them) in|on (?:his|her|their|my)"
         r" own (?:in|for)|in the corridor (?:on (?:his|her|my|their) own|all day|every day)|"
         r"(?:won'?t|wouldn'?t|didn'?t|doesn'?t) (?:let|allow) (?:him|her|them|me|my \w+) "
-        r"(?:go to the toilet|use the toilet|eat|drink|have (?:a drink|water|lunch))|"
+        r"(?:go to the toilet|use the toilet|eat|drink|have (?:a drink|water(?! bottles? out)|"
+        r"lunch))|"  # "won't let them have water bottles out during phonics" is a class rule
         r"wet (?:himself|herself|themselves))",
         0.8,
         "seclusion or denial of needs",
@@ -550,7 +553,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:messag\w*|texting|texted|dm'?d|dming|follow\w* on insta\w*|"
         r"added on snap\w*) (?:my|our|a|the)? ?(?:daughter|son|pupils?|kids?|girls?|boys?|"
         r"children|year \d)|alone with (?:a |my |the )?(?:child|pupil|girl|boy|daughter|son|kids)|"
-        r"(?:in|into) the (?:girls'?|boys'?) (?:changing rooms?|toilets?)|sat (?:her|him) on "
+        r"(?:in|into) the (?:girls'?|boys'?) (?:changing rooms?|toilets?)|(?:filming|filmed|films|"
+        r"photographing|photographed|taking (?:photos|pictures|pics) of) (?:the )?(?:kids|"
+        r"children|pupils|girls|boys) (?:in|outside|near|by|at) the (?:toilets?|changing "
+        r"rooms?|showers?)|sat (?:her|him) on "
         r"(?:his|her) (?:lap|knee)|touch\w* (?:my|her|his|the) (?:daughter|son|girls?|boys?|"
         r"leg|bum|hair)|lifts? home|favourite girls?",
         0.8,

@@ -36,7 +36,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.12.0"
+RULES_VERSION = "1.13.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -58,6 +58,10 @@ _OFFICE_BEFORE = re.compile(
     r"(?: (?:on|at|number|phone|line|email|address|is|option \d+))*[\s:-]*$",
     re.IGNORECASE,
 )
+_US_BEFORE = re.compile(r"(?:ring|call|phone|contact) us(?: on| at)?[\s:-]*$", re.IGNORECASE)
+_OFFICE_WORD = re.compile(r"(?<![a-z])(?:office|reception)(?![a-z])", re.IGNORECASE)
+"""A staff reply giving the office's landline ("Pop into the office or ring us on 01632
+960100"): "us" beside the office is the school, where "ring me" is a person."""
 CONTACT_CAP = 0.3
 """The most a comment whose only contact details are the school's own or an
 organisation's (a freephone, national-rate, premium or helpline number) can score as
@@ -300,7 +304,10 @@ class RuleEngine:
             return True
         if ev.rule_id == "pd.uk_mobile":
             return False  # a mobile is someone's own unless the school lists it
-        return _OFFICE_BEFORE.search(text[max(0, ev.span[0] - 40) : ev.span[0]]) is not None
+        before = text[max(0, ev.span[0] - 40) : ev.span[0]]
+        if _US_BEFORE.search(before) and _OFFICE_WORD.search(text):
+            return True
+        return _OFFICE_BEFORE.search(before) is not None
 
     def _personal_data(
         self, text: str, norm: Normalised, mentions: list[Mention], pupils: set[str]

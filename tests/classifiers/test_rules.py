@@ -612,3 +612,33 @@ def test_near_misses_of_the_rules_1_11_patterns(
     policy: SchoolPolicy, text: str, category: Category
 ) -> None:
     assert RuleClassifier(policy).classify_text(text).scores[category] < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "flagged"),
+    [
+        ("i thought i was gonna die 🥶 but it was sick", Category.SELF_HARM, False),
+        ("we were going to die of boredom in that queue", Category.SELF_HARM, False),
+        ("im gonna die of embarrassment if mum posts that", Category.SELF_HARM, False),
+        ("im going to die tonight and nobody will care", Category.SELF_HARM, True),
+        ("i was going to end it last night", Category.SELF_HARM, True),
+        (
+            "Miss Evans won't let them have water bottles out in phonics",
+            Category.STAFF_ALLEGATION,
+            False,
+        ),
+        ("Miss Evans won't let him have water all afternoon", Category.STAFF_ALLEGATION, True),
+        ("Pop into the office or ring us on 01632 960100", Category.PERSONAL_DATA, False),
+        ("Lost our cat, ring us on 01632 960555", Category.PERSONAL_DATA, True),
+        ("the head was filming kids outside the toilets", Category.STAFF_ALLEGATION, True),
+        ("Mr Osei photographed the girls in the changing rooms", Category.STAFF_ALLEGATION, True),
+        ("Mr Osei filmed the kids at the sports day finish line", Category.STAFF_ALLEGATION, False),
+    ],
+)
+def test_rules_1_13_patterns_and_near_misses(
+    policy: SchoolPolicy, text: str, category: Category, flagged: bool
+) -> None:
+    """A past "I thought I was gonna die" is fear, not a wish; a class rule about water
+    bottles is not denial of needs; the office's "ring us on" is the school's number;
+    filming children by the toilets is a boundary crossed (rules 1.13.0)."""
+    assert (RuleClassifier(policy).classify_text(text).scores[category] >= 0.5) is flagged
