@@ -191,7 +191,9 @@ class EnsembleClassifier:
         }
         evidence: list[Evidence] = list(res.evidence)
         if advert:
-            contact = next(e for e in res.evidence if e.category is Category.PERSONAL_DATA)
+            contact = next(
+                e for e in res.evidence if e.category is Category.PERSONAL_DATA and e.score > 0
+            )
             evidence.append(
                 Evidence(
                     category=Category.SPAM,
