@@ -206,6 +206,26 @@ def test_only_contact_details_in_an_advert_are_capped(
     assert bool(scores[0, labels.index(Category.PERSONAL_DATA)] <= 0.3) is capped
 
 
+def test_the_advert_evidence_quotes_the_capped_contact(
+    ensemble: EnsembleClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The school's own number found first is not what the advert evidence quotes."""
+    labels = list(ensemble.heads.categories)
+
+    def read_as_advert(logits: np.ndarray, *args: object) -> np.ndarray:
+        probs = np.zeros((len(logits), len(labels)))
+        probs[:, labels.index(Category.SPAM)] = 0.8
+        return probs
+
+    monkeypatch.setattr(ensemble.heads, "model_scores", read_as_advert)
+    (verdict,) = ensemble.classify_texts(
+        ["School office is on 01632 960000. Sparkle Cleaning, email sparkle@clean.example"]
+    )
+    assert verdict.primary is Category.SPAM
+    (advert,) = [e for e in verdict.evidence if e.rule_id == "sp.advert_contact"]
+    assert advert.matched == "sparkle@clean.example"
+
+
 def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
     comments = [_comment("he dragged my son across the hall by his jumper", 1)]
     ctx = [Context(post_text="Mr Reeve's class assembly today", parent_text="")]
