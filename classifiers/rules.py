@@ -68,7 +68,7 @@ organisation's (a freephone, national-rate, premium or helpline number) can scor
 personal data, whatever the model says (docs/categories.md: personal data is a
 *personal* phone number or a *home* address)."""
 _NOT_PERSONAL = frozenset({"pd.school_contact", "pd.organisation_number"})
-_ADVERT_CONTACTS = frozenset({"pd.uk_mobile", "pd.uk_landline", "pd.email", "pd.postcode"})
+_ADVERT_CONTACTS = _CONTACT_RULES - {"pd.street_address"}  # a home address stays personal
 ADVERT_CONTACT_CAP = CONTACT_CAP
 """The most a comment can score as personal data when the model reads it as an advert
 (spam at or over its threshold, personal data under its own) and the only personal data
