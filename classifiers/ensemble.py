@@ -2,7 +2,9 @@
 
 For each comment the rules give per-category rule scores and evidence (matched
 spans, roster hits, personal-data detectors); the encoder and the heads give a
-per-category model logit; ``alt-profanity-check`` gives a profanity probability.
+per-category model logit, the neighbour bank a vote of the most similar school
+examples and the hidden-layer head (``classifiers.hidden``) a second reading of
+the embedding; ``alt-profanity-check`` gives a profanity probability.
 The combiner in ``heads.json`` (fitted on held-out data by ``schoolwatch train``)
 turns these signals into calibrated per-category scores, which are compared with
 the policy's thresholds.
@@ -60,6 +62,7 @@ class Signals:
     profanity: npt.NDArray[np.float64]
     staff: npt.NDArray[np.float64]
     neighbours: npt.NDArray[np.float64]  # each category's share among the nearest examples
+    hidden: npt.NDArray[np.float64]  # the hidden-layer head's probability for each category
     caps: npt.NDArray[np.float64]  # the most each category may score (rules' caps, else 1)
 
 
@@ -107,9 +110,15 @@ class EnsembleClassifier:
         caps = np.array(
             [[r.caps.get(cat, 1.0) for cat in labels] for r in rules], dtype=np.float64
         ).reshape(len(texts), len(labels))
-        neighbours = self.heads.neighbour_shares(embeddings)
         return Signals(
-            rules, logits, rule_matrix, profanity_scores(prepared), staff, neighbours, caps
+            rules=rules,
+            logits=logits,
+            rule_matrix=rule_matrix,
+            profanity=profanity_scores(prepared),
+            staff=staff,
+            neighbours=self.heads.neighbour_shares(embeddings),
+            hidden=self.heads.hidden_probabilities(embeddings),
+            caps=caps,
         )
 
     def scores(
@@ -151,7 +160,9 @@ class EnsembleClassifier:
             return []
         sig = self.signals(texts, ctxs, embeddings)
         # the model's own calibrated score (before rules) is what the evidence reports
-        probs = self.heads.model_scores(sig.logits, sig.profanity, sig.staff, sig.neighbours)
+        probs = self.heads.model_scores(
+            sig.logits, sig.profanity, sig.staff, sig.neighbours, sig.hidden
+        )
         scores, adverts = self.scores(sig, probs)
         verdicts: list[Verdict] = []
         for i, res in enumerate(sig.rules):

@@ -1,10 +1,11 @@
 """Trained multi-label heads and the calibrated combiner (the "stacker"), stored as npz + JSON.
 
 ``heads.npz`` holds one linear head per category over the sentence embedding and
-the hashed n-grams, and the neighbour bank (``classifiers.neighbours``);
-``heads.json`` holds the metadata, the per-category combiner weights (model
-logit, neighbours' share, profanity score, staff named) and the thresholds the
-calibration recommends. No pickle is used anywhere.
+the hashed n-grams, the neighbour bank (``classifiers.neighbours``) and the
+hidden-layer head (``classifiers.hidden``); ``heads.json`` holds the metadata,
+the per-category combiner weights (model logit, neighbours' share, hidden-layer
+log-odds, profanity score, staff named) and the thresholds the calibration
+recommends. No pickle is used anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
+from classifiers.hidden import HiddenLayerHead, log_odds
 from classifiers.neighbours import NEIGHBOURS, NeighbourBank
 from core.errors import ClassifierError
 from core.models import Category
@@ -27,7 +29,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 """Where the shipped head weights live."""
 
 MODEL_CATEGORIES: tuple[Category, ...] = tuple(c for c in Category if c is not Category.BENIGN)
-STACK_FEATURES = ("model", "neighbours", "profanity", "staff")
+STACK_FEATURES = ("model", "neighbours", "hidden", "profanity", "staff")
 LOGIT_CLIP = 8.0
 
 
@@ -47,6 +49,7 @@ class Heads:
     bias: npt.NDArray[np.float32]  # (K,)
     meta: dict[str, Any] = field(default_factory=dict)
     bank: NeighbourBank | None = None
+    hidden: HiddenLayerHead | None = None
 
     @property
     def version(self) -> str:
@@ -101,18 +104,26 @@ class Heads:
             return out
         return sigmoid(logits)
 
+    def _scored_columns(
+        self, every_category: npt.NDArray[np.float64] | None, n: int
+    ) -> npt.NDArray[np.float64]:
+        """The columns of :attr:`categories` from a matrix in ``list(Category)`` order
+        (zeros, shape (n, len(categories)), when there is none)."""
+        if every_category is None:
+            return np.zeros((n, len(self.categories)))
+        classes = list(Category)
+        out: npt.NDArray[np.float64] = every_category[
+            :, [classes.index(c) for c in self.categories]
+        ]
+        return out
+
     def neighbour_shares(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """Each category's share among the nearest bank examples.
 
         Shape (n, len(categories)); zeros when the heads have no bank.
         """
-        if self.bank is None:
-            return np.zeros((embeddings.shape[0], len(self.categories)))
-        classes = list(Category)
-        out: npt.NDArray[np.float64] = self.bank.shares(embeddings)[
-            :, [classes.index(c) for c in self.categories]
-        ]
-        return out
+        shares = None if self.bank is None else self.bank.shares(embeddings)
+        return self._scored_columns(shares, embeddings.shape[0])
 
     def neighbour_feature(self, shares: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The combiner's neighbour feature for :meth:`neighbour_shares` (zeros without a bank)."""
@@ -120,19 +131,35 @@ class Heads:
             return np.zeros_like(shares)
         return self.bank.log_probs(shares)
 
+    def hidden_probabilities(self, embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """The hidden-layer head's probability for each category.
+
+        Shape (n, len(categories)); zeros when the heads have no hidden layer.
+        """
+        probs = None if self.hidden is None else self.hidden.probabilities(embeddings)
+        return self._scored_columns(probs, embeddings.shape[0])
+
+    def hidden_feature(self, probabilities: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The combiner's hidden-layer feature: clipped log-odds (zeros without the layer)."""
+        if self.hidden is None:
+            return np.zeros_like(probabilities)
+        return np.clip(log_odds(probabilities), -LOGIT_CLIP, LOGIT_CLIP)
+
     def model_scores(
         self,
         logits: npt.NDArray[np.float64],
         profanity: npt.NDArray[np.float64],
         staff: npt.NDArray[np.float64],
         neighbours: npt.NDArray[np.float64] | None = None,
+        hidden: npt.NDArray[np.float64] | None = None,
     ) -> npt.NDArray[np.float64]:
         """The model's calibrated score per category (before rules).
 
         A logistic combination of the head's clipped logit, the neighbours' share
-        (:meth:`neighbour_feature`), the profanity score and "staff named", fitted
-        on held-out data and shifted so that 0.5 is the calibrated operating point
-        of every category.
+        (:meth:`neighbour_feature`), the hidden layer's probability
+        (:meth:`hidden_feature`), the profanity score and "staff named", fitted on
+        held-out data and shifted so that 0.5 is the calibrated operating point of
+        every category.
         """
         stack = self.meta.get("stacker")
         if not stack:
@@ -140,6 +167,7 @@ class Heads:
         scores = np.zeros_like(logits)
         clipped = np.clip(logits, -LOGIT_CLIP, LOGIT_CLIP)
         near = self.neighbour_feature(neighbours) if neighbours is not None else None
+        deep = self.hidden_feature(hidden) if hidden is not None else None
         for k, cat in enumerate(self.categories):
             w = stack[cat.value]
             z = (
@@ -150,6 +178,8 @@ class Heads:
             )
             if near is not None and w.get("neighbours"):
                 z = z + w["neighbours"] * near[:, k]
+            if deep is not None and w.get("hidden"):
+                z = z + w["hidden"] * deep[:, k]
             scores[:, k] = sigmoid(z)
         return scores
 
@@ -166,6 +196,8 @@ class Heads:
             arrays["bank_vectors"] = self.bank.vectors.astype(np.float16)
             arrays["bank_labels"] = self.bank.labels.astype(np.int8)
             meta["neighbours"] = {"k": self.bank.k, "examples": len(self.bank)}
+        if self.hidden is not None:
+            arrays.update(self.hidden.arrays())
         np.savez_compressed(directory / "heads.npz", allow_pickle=False, **arrays)
         meta["labels"] = [c.value for c in self.labels]
         (directory / "heads.json").write_text(
@@ -195,6 +227,11 @@ class Heads:
                         data["bank_labels"].astype(np.int8),
                         int(meta.get("neighbours", {}).get("k", NEIGHBOURS)),
                     )
+                hidden = None
+                if "hidden_w1" in data.files:
+                    hidden = HiddenLayerHead.from_arrays(
+                        {k: data[k] for k in data.files if k.startswith("hidden_")}
+                    )
             labels = tuple(Category(v) for v in meta["labels"])
         except (OSError, ValueError, KeyError) as exc:
             raise ClassifierError(f"could not read the heads in {directory}: {exc}") from exc
@@ -208,7 +245,9 @@ class Heads:
             or bool(len(bank) and int(bank.labels.max()) >= len(Category))
         ):
             raise ClassifierError(f"the neighbour bank in {directory} does not match the heads")
-        return cls(labels, emb_w, ngram_w, bias, meta, bank)
+        if hidden is not None and hidden.dim != emb_w.shape[0]:
+            raise ClassifierError(f"the hidden layer in {directory} does not match the heads")
+        return cls(labels, emb_w, ngram_w, bias, meta, bank, hidden)
 
 
 def final_scores(

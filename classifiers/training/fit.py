@@ -3,14 +3,16 @@
 1. Examples are split by group (one template, one post) into five folds.
 2. For each fold, the heads (a softmax over all categories, plus one-vs-rest heads
    for criticism and defamation on school-written rows) are fitted on
-   [embedding | hashed n-grams] of the other four folds, the neighbour bank is
-   built from those folds' school-written rows, and both score the fold, so
-   every example gets scores from a model that never saw it.
+   [embedding | hashed n-grams] of the other four folds, the hidden-layer head
+   (``classifiers.hidden``) on their embeddings, and the neighbour bank is built
+   from those folds' school-written rows; all three score the fold, so every
+   example gets scores from a model that never saw it.
 3. On those out-of-fold scores, a small logistic regression per category combines
-   the head's logit, the neighbours' share, the profanity score and "staff
-   named"; the operating point that maximises F1 (F2 for the categories where a
-   miss is worst) is moved to 0.5.
-4. The heads and the bank are rebuilt from all examples; the combiner is kept.
+   the head's logit, the neighbours' share, the hidden-layer head's log-odds, the
+   profanity score and "staff named"; the operating point that maximises F1 (F2
+   for the categories where a miss is worst) is moved to 0.5.
+4. The heads, the hidden layer and the bank are rebuilt from all examples; the
+   combiner is kept.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from classifiers.encoder import Encoder
 from classifiers.ensemble import EnsembleClassifier
 from classifiers.features import CHAR_FEATURES, WORD_FEATURES, ngram_features, prepare, stack
 from classifiers.heads import LOGIT_CLIP, MODEL_CATEGORIES, Heads, final_scores, logit
+from classifiers.hidden import HiddenLayerHead
 from classifiers.neighbours import NeighbourBank
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.data import Example, bucket, text_key
@@ -235,7 +238,9 @@ def _fit_all(
         ew, nw, b = _override_binary((ew, nw, b), x, examples, weights, dim)
     school = [i for i, e in enumerate(examples) if school_written(e)]
     bank = NeighbourBank.build(emb[school], [examples[i].label for i in school])
-    return Heads(labels, ew, nw, b, {"kind": kind, "binary_columns": binary_columns}, bank)
+    hidden = HiddenLayerHead.fit(emb, [e.label for e in examples])
+    meta = {"kind": kind, "binary_columns": binary_columns}
+    return Heads(labels, ew, nw, b, meta, bank, hidden)
 
 
 def calibration_folds(examples: Sequence[Example]) -> npt.NDArray[np.int_]:
@@ -275,6 +280,7 @@ def train(
     oof_rules = np.zeros((n, k_all))
     oof_caps = np.ones((n, k_all))
     oof_neighbours = np.zeros((n, k_all))
+    oof_hidden = np.zeros((n, k_all))
     profanity = np.zeros(n)
     staff = np.zeros(n)
     for f in range(CALIBRATION_FOLDS):
@@ -290,6 +296,7 @@ def train(
         oof_rules[held] = sig.rule_matrix
         oof_caps[held] = sig.caps
         oof_neighbours[held] = heads.neighbour_feature(sig.neighbours)
+        oof_hidden[held] = heads.hidden_feature(sig.hidden)
         profanity[held] = sig.profanity
         staff[held] = sig.staff
 
@@ -302,13 +309,17 @@ def train(
     rules_used, profanity_used, staff_used = oof_rules[use], profanity[use], staff[use]
     caps_used = oof_caps[use]
     neighbours_used = oof_neighbours[use]
+    hidden_used = oof_hidden[use]
     for k, cat in enumerate(MODEL_CATEGORIES):
         y = (y_all == cat.value).astype(int)
-        feats = np.column_stack([clipped[:, k], neighbours_used[:, k], profanity_used, staff_used])
+        feats = np.column_stack(
+            [clipped[:, k], neighbours_used[:, k], hidden_used[:, k], profanity_used, staff_used]
+        )
         if y.sum() < 3 or y.sum() == len(y):
             stacker[cat.value] = {
                 "model": 1.0,
                 "neighbours": 0.0,
+                "hidden": 0.0,
                 "profanity": 0.0,
                 "staff": 0.0,
                 "bias": 0.0,
@@ -317,9 +328,11 @@ def train(
         lr = LogisticRegression(C=1.0, max_iter=500)
         lr.fit(feats, y)
         coef = lr.coef_[0].copy()
-        # monotone: a higher model score or neighbours' share never lowers the score
+        # monotone: a higher model score, neighbours' share or hidden-layer reading never
+        # lowers the score
         coef[0] = max(coef[0], 0.05)
         coef[1] = max(coef[1], 0.0)
+        coef[2] = max(coef[2], 0.0)
         bias = float(lr.intercept_[0])
         model = 1.0 / (1.0 + np.exp(-(feats @ coef + bias)))
         rules_k = rules_used[:, k]
@@ -331,8 +344,9 @@ def train(
         stacker[cat.value] = {
             "model": round(float(coef[0]), 5),
             "neighbours": round(float(coef[1]), 5),
-            "profanity": round(float(coef[2]), 5),
-            "staff": round(float(coef[3]), 5),
+            "hidden": round(float(coef[2]), 5),
+            "profanity": round(float(coef[3]), 5),
+            "staff": round(float(coef[4]), 5),
             "bias": round(bias, 5),
         }
         thresholds[cat.value] = 0.5
@@ -350,6 +364,7 @@ def train(
         np.ascontiguousarray(final.emb_w).tobytes()
         + np.ascontiguousarray(final.bias).tobytes()
         + (final.bank.vectors.tobytes() if final.bank is not None else b"")
+        + (final.hidden.w1.tobytes() + final.hidden.w2.tobytes() if final.hidden else b"")
         + json.dumps(stacker, sort_keys=True).encode("utf-8")
     ).hexdigest()[:6]
     meta = {

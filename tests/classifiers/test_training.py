@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from classifiers import registry
 from classifiers.encoder import Encoder, default_model_dir, read_tuned
 from classifiers.ensemble import EnsembleClassifier
+from classifiers.heads import STACK_FEATURES, Heads
 from classifiers.training.cache import EmbeddingCache
 from classifiers.training.crossval import cross_validate, fold_of
 from classifiers.training.data import TRAINING_DIR, Example, read_labelled, text_key
@@ -273,3 +274,21 @@ def test_the_softmax_learns_criticism_and_defamation_as_benign() -> None:
         Category.BULLYING,
         Category.BENIGN,
     ]
+
+
+def test_the_hidden_layer_is_trained_weighed_by_the_combiner_and_saved(
+    policy: SchoolPolicy, small: list[Example], tmp_path: Path
+) -> None:
+    encoder = Encoder(default_model_dir(), layers=3)
+    result = train(small, encoder, policy, EmbeddingCache(None))
+    heads = result.heads
+    assert heads.hidden is not None and heads.hidden.dim == encoder.dim
+    for cat in heads.categories:
+        weights = heads.meta["stacker"][cat.value]
+        assert set(weights) == {*STACK_FEATURES, "bias"}
+        assert weights["hidden"] >= 0.0  # monotone, like the model and the neighbours
+    heads.save(tmp_path)
+    loaded = Heads.load(tmp_path)
+    assert loaded.hidden is not None
+    emb = encoder.encode([e.text for e in small[:4]])
+    assert np.array_equal(loaded.hidden_probabilities(emb), heads.hidden_probabilities(emb))
