@@ -56,7 +56,10 @@ class HiddenLayerHead:
 
     @classmethod
     def fit(
-        cls, embeddings: npt.NDArray[np.float32], labels: Sequence[Category]
+        cls,
+        embeddings: npt.NDArray[np.float32],
+        labels: Sequence[Category],
+        seed: int = HIDDEN_SEED,
     ) -> HiddenLayerHead:
         """Train on ``embeddings`` labelled ``labels`` (early stopping on a tenth of them)."""
         from sklearn.neural_network import MLPClassifier
@@ -67,7 +70,7 @@ class HiddenLayerHead:
             hidden_layer_sizes=(HIDDEN_UNITS,),
             alpha=HIDDEN_ALPHA,
             early_stopping=True,
-            random_state=HIDDEN_SEED,
+            random_state=seed,
             max_iter=200,
         )
         clf.fit(np.asarray(embeddings, dtype=np.float32), y)
