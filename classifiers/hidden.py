@@ -15,6 +15,8 @@ NumPy, so it adds nothing measurable to the time a comment takes.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,8 @@ HIDDEN_ALPHA = 1e-3
 """L2 penalty while training."""
 HIDDEN_SEED = 0
 """Training is deterministic: the same rows give the same weights."""
+VALIDATION_SHARE = 0.1
+"""The share of rows held back to decide when training stops."""
 PROB_FLOOR = 1e-6
 """Probabilities are kept in [PROB_FLOOR, 1 - PROB_FLOOR] before taking log-odds."""
 
@@ -61,19 +65,33 @@ class HiddenLayerHead:
         labels: Sequence[Category],
         seed: int = HIDDEN_SEED,
     ) -> HiddenLayerHead:
-        """Train on ``embeddings`` labelled ``labels`` (early stopping on a tenth of them)."""
+        """Train on ``embeddings`` labelled ``labels``.
+
+        Training stops early when a tenth of the rows, held back with every category
+        in proportion, stops improving; on a set too small to hold back such a tenth
+        (fewer than two rows of a category, or fewer held-back rows than categories)
+        it runs its full course instead.
+        """
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
         classes = list(Category)
         y = np.array([classes.index(c) for c in labels])
+        counts = np.bincount(y)
+        counts = counts[counts > 0]
+        held_back = math.ceil(VALIDATION_SHARE * len(y))
         clf = MLPClassifier(
             hidden_layer_sizes=(HIDDEN_UNITS,),
             alpha=HIDDEN_ALPHA,
-            early_stopping=True,
+            early_stopping=bool(counts.min() >= 2 and held_back >= len(counts)),
+            validation_fraction=VALIDATION_SHARE,
             random_state=seed,
             max_iter=200,
         )
-        clf.fit(np.asarray(embeddings, dtype=np.float32), y)
+        with warnings.catch_warnings():
+            # a small set runs its full course (max_iter) on purpose: not a fault to report
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(np.asarray(embeddings, dtype=np.float32), y)
         w1, w2 = (np.asarray(c, dtype=np.float32) for c in clf.coefs_)
         b1, b2_seen = (np.asarray(b, dtype=np.float32) for b in clf.intercepts_)
         present = [int(c) for c in clf.classes_]

@@ -130,3 +130,13 @@ def test_heads_without_a_hidden_layer_still_score(tmp_path: Path) -> None:
     assert not plain.hidden_feature(probs).any()
     plain.save(tmp_path)
     assert Heads.load(tmp_path).hidden is None
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 9])
+def test_a_set_too_small_to_hold_rows_back_still_trains(n: int) -> None:
+    """Early stopping holds back a tenth with every category in it; a tiny set cannot."""
+    x = np.random.default_rng(n).normal(size=(n, 4)).astype(np.float32)
+    labels = ([Category.BENIGN, Category.SPAM] * n)[:n]
+    probs = HiddenLayerHead.fit(x, labels).probabilities(x)
+    assert probs.shape == (n, len(CLASSES))
+    assert np.allclose(probs.sum(axis=1), 1.0)
