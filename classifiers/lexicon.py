@@ -564,6 +564,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "staff",
     ),
     _r(
+        "st.secrecy",
+        ST,
+        r"(?:said|says|saying|told (?:him|her|them|me|us|my \w+)|tells (?:him|her|them|me|us)|"
+        r"telling (?:him|her|them|me|us)|made (?:him|her|them|me|us) promise|asked (?:him|her|"
+        r"them|me|us))(?: (?:to|that))?[\s,:'\"]+(?:(?:don'?t|dont|do not|dnt|not to|never to|"
+        r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family))"
+        # a surprise for the family is not a secret kept from it
+        r"(?![^.!?\n]{0,60}(?:surprise|present|gifts?|cards?|party|santa|mother'?s day|"
+        r"father'?s day|christmas|birthday|getting (?:her|him|them)))",
+        0.85,
+        "a member of staff asking a child for secrecy",
+        "staff",
+    ),
+    _r(
         "st.endanger",
         ST,
         r"(?:till|until|til) (?:they|he|she)(?:'re| are| were| was) "

@@ -36,7 +36,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.13.0"
+RULES_VERSION = "1.14.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -158,6 +158,22 @@ def noisy_or(weights: Sequence[float]) -> float:
     return 1.0 - miss
 
 
+def _reported_secrecy(evidence: list[Evidence]) -> list[Evidence]:
+    """Secrecy that identifiable staff asked of a child ("Mr Osei … said dont tell ur
+    parents") is an allegation about them (``st.secrecy``), not grooming written by the
+    commenter: the same words do not also count as ``sx.secrecy`` (docs/categories.md)."""
+    reported = [e.span for e in evidence if e.rule_id == "st.secrecy" and e.span is not None]
+    if not reported:
+        return evidence
+    return [
+        e
+        for e in evidence
+        if e.rule_id != "sx.secrecy"
+        or e.span is None
+        or not any(e.span[0] < end and start < e.span[1] for start, end in reported)
+    ]
+
+
 class RuleEngine:
     """Applies the built-in rules, the school's lexicon, the roster and the detectors."""
 
@@ -241,6 +257,7 @@ class RuleEngine:
                     detail=rule.detail,
                 )
             )
+        evidence = _reported_secrecy(evidence)
         evidence.extend(self._personal_data(text, norm, mentions, pupils))
         url = URL.search(text)
         if url is not None:

@@ -642,3 +642,37 @@ def test_rules_1_13_patterns_and_near_misses(
     bottles is not denial of needs; the office's "ring us on" is the school's number;
     filming children by the toilets is a boundary crossed (rules 1.13.0)."""
     assert (RuleClassifier(policy).classify_text(text).scores[category] >= 0.5) is flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "staff_allegation", "sexual"),
+    [
+        # staff reported asking a child for secrecy: an allegation, not grooming written here
+        ("mr osei threw a pen at sams head and then he said dont tell ur parents", True, False),
+        ("Mr Osei grabbed his arm and told him not to tell his dad", True, False),
+        (
+            "The Year 6 teacher showed them a scary film and told them not to tell their parents",
+            True,
+            False,
+        ),
+        # nobody identifiable asked for it: still read as grooming
+        ("hey lily, dont tell ur mum we talk x", False, True),
+        ("hey lily saw u in mr smiths class, dont tell ur mum we talk x", False, True),
+        # a surprise for the family is not a secret kept from it
+        (
+            "Mrs Hughes told them not to tell their parents about the Mother's Day cards",
+            False,
+            False,
+        ),
+        ("Mr Osei said not to tell your mum, it's a surprise for her birthday", False, False),
+    ],
+)
+def test_rules_1_14_secrecy_asked_by_staff(
+    policy: SchoolPolicy, text: str, staff_allegation: bool, sexual: bool
+) -> None:
+    """Harm to a child by identifiable staff is a staff allegation (docs/categories.md): a
+    member of staff reported asking a child to keep a secret from home is one, and the same
+    words do not also count as the commenter's own grooming (rules 1.14.0)."""
+    scores = RuleClassifier(policy).classify_text(text).scores
+    assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
+    assert (scores[Category.SEXUAL] >= 0.5) is sexual
