@@ -10,7 +10,7 @@ Its probability for each category is one more signal for the calibrated combiner
 
 It is trained with scikit-learn's ``MLPClassifier`` (``classifiers.training.fit``)
 and ships as plain arrays inside ``heads.npz``; scoring is two matrix products in
-NumPy, so it adds nothing measurable to the time a comment takes.
+NumPy, far less work than the encoder does for the same comment.
 """
 
 from __future__ import annotations
