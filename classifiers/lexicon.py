@@ -569,10 +569,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:said|says|saying|told (?:him|her|them|me|us|my \w+)|tells (?:him|her|them|me|us)|"
         r"telling (?:him|her|them|me|us)|made (?:him|her|them|me|us) promise|asked (?:him|her|"
         r"them|me|us))(?: (?:to|that))?[\s,:'\"]+(?:(?:don'?t|dont|do not|dnt|not to|never to|"
-        r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family))"
-        # a surprise for the family is not a secret kept from it
-        r"(?![^.!?\n]{0,60}(?:surprise|present|gifts?|cards?|party|santa|mother'?s day|"
-        r"father'?s day|christmas|birthday|getting (?:her|him|them)))",
+        r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family))",
         0.85,
         "a member of staff asking a child for secrecy",
         "staff",
@@ -1001,5 +998,14 @@ URL = re.compile(
     r"shop|store|online|site)(?:/\S*)?\b",
     re.IGNORECASE,
 )
+FAMILY_SURPRISE = re.compile(
+    r"(?<![a-z])(?:mother['’]?s day|father['’]?s day|mothering sunday|secret santa|"
+    r"what (?:you|we|they)(?:['’]ve| have)? (?:got|get|getting|made|make|making|bought|buy|"
+    r"buying) (?:her|him|them)|(?:got|get|getting|made|make|making|bought|buy|buying) "
+    r"(?:your|ur|yr) (?:mum|mom|mam|dad|nan|parents)|(?:mum|mom|mam|dad|nan)['’]?s "
+    r"(?:birthday|present|card|surprise))(?![a-z])"
+)
+"""A surprise for the family ("Mother's Day cards", "what you've got her"): keeping it
+from them is not the secrecy a groomer asks for (``sx.secrecy``, ``st.secrecy``)."""
 LAUGHTER = re.compile(r"(?<![a-z])(?:laughing|lol|lmao|lmfao|haha\w*|jk|joking|kidding)(?![a-z])")
 NOT_JOKING = re.compile(r"(?<![a-z])(?:not joking|no joke|i mean it|deadly serious|not kidding)")

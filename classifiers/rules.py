@@ -20,6 +20,7 @@ from classifiers.detectors import (
 from classifiers.lexicon import (
     ALL_RULES,
     BUSINESS,
+    FAMILY_SURPRISE,
     HELPLINE,
     KIN,
     LAUGHTER,
@@ -36,7 +37,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.14.0"
+RULES_VERSION = "1.15.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -83,6 +84,9 @@ personal contact details ("NSPCC helpline for worried adults: 0808 800 5000"). S
 is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
 post would hide help."""
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
+_SECRECY = frozenset({"sx.secrecy", "st.secrecy"})
+SURPRISE_WINDOW = 100
+"""Characters either side of a request for secrecy searched for a family surprise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +244,10 @@ class RuleEngine:
                 and (staff or ctx_staff)
                 and not by_unnamed_staff(m.start())
             ) or (rule.needs == "no_kin" and KIN.search(norm.text)):
+                continue
+            if rule.rule_id in _SECRECY and FAMILY_SURPRISE.search(
+                norm.text, max(0, m.start() - SURPRISE_WINDOW), m.end() + SURPRISE_WINDOW
+            ):
                 continue
             if laugh and rule.category in _HOLD_LAUGH:
                 weight *= 0.5

@@ -664,7 +664,7 @@ def test_rules_1_13_patterns_and_near_misses(
             False,
             False,
         ),
-        ("Mr Osei said not to tell your mum, it's a surprise for her birthday", False, False),
+        ("Mr Osei said not to tell your mum, it's for your mum's birthday", False, False),
     ],
 )
 def test_rules_1_14_secrecy_asked_by_staff(
@@ -675,4 +675,26 @@ def test_rules_1_14_secrecy_asked_by_staff(
     words do not also count as the commenter's own grooming (rules 1.14.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
+    assert (scores[Category.SEXUAL] >= 0.5) is sexual
+
+
+@pytest.mark.parametrize(
+    ("text", "sexual"),
+    [
+        # a surprise for the family is not a secret kept from it
+        ("Year 2 have been busy making Mother's Day cards, shh don't tell your mum! 🤫", False),
+        ("don't tell your dad but we've made him something for Father's Day 🎁", False),
+        ("Secret Santa sorted, don't tell your mum what you've got her x", False),
+        # gifts to the child kept from home are still grooming
+        ("i've got a present for you, don't tell your mum x", True),
+        ("dont tell ur mum, ill buy you a new phone", True),
+        ("I could drop a spare iPad round for her while you're at work, our little secret", True),
+    ],
+)
+def test_rules_1_15_a_family_surprise_is_not_secrecy(
+    policy: SchoolPolicy, text: str, sexual: bool
+) -> None:
+    """Keeping a card or a present from the family it is for is not the secrecy a groomer
+    asks for; keeping a gift to the child from home still is (rules 1.15.0)."""
+    scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.SEXUAL] >= 0.5) is sexual
