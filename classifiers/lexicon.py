@@ -1003,9 +1003,19 @@ FAMILY_SURPRISE = re.compile(
     r"what (?:you|we|they)(?:['’]ve| have)? (?:got|get|getting|made|make|making|bought|buy|"
     r"buying) (?:her|him|them)|(?:got|get|getting|made|make|making|bought|buy|buying) "
     r"(?:your|ur|yr) (?:mum|mom|mam|dad|nan|parents)|(?:mum|mom|mam|dad|nan)['’]?s "
-    r"(?:birthday|present|card|surprise))(?![a-z])"
+    r"(?:birthday|present|card|surprise)|"
+    # a thank-you or leaving present for staff, an egg hunt
+    r"thank[- ]?you (?:assembly|card|cards|present|gift|song|video)|leaving (?:present|"
+    r"collection|card|gift|do|party)|collection for|egg hunt|chocolate eggs)(?![a-z])"
 )
-"""A surprise for the family ("Mother's Day cards", "what you've got her"): keeping it
-from them is not the secrecy a groomer asks for (``sx.secrecy``, ``st.secrecy``)."""
+"""A surprise for the family or the staff ("Mother's Day cards", "what you've got her",
+"a leaving present"): keeping it from them is not the secrecy a groomer asks for
+(``sx.secrecy``, ``st.secrecy``)."""
+TO_A_GROUP = re.compile(
+    r"(?<![a-z])(?:you all|all of you|y['’]?all|you guys|(?<!tell )(?:everyone|everybody)|"
+    r"us (?:parents|mums|moms|dads|grown[- ]ups|adults|pta|governors|staff))(?![a-z])"
+)
+"""Words addressing a group ("see you all", "between us parents"): a request for secrecy
+or to meet made to a group is not one made to a child (``sx.secrecy``, ``sx.meet``)."""
 LAUGHTER = re.compile(r"(?<![a-z])(?:laughing|lol|lmao|lmfao|haha\w*|jk|joking|kidding)(?![a-z])")
 NOT_JOKING = re.compile(r"(?<![a-z])(?:not joking|no joke|i mean it|deadly serious|not kidding)")

@@ -28,6 +28,7 @@ from classifiers.lexicon import (
     PREMIUM,
     SELLING,
     SPAM_RULES,
+    TO_A_GROUP,
     URL,
     Rule,
 )
@@ -37,7 +38,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.15.0"
+RULES_VERSION = "1.16.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -85,8 +86,10 @@ is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
 post would hide help."""
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
 _SECRECY = frozenset({"sx.secrecy", "st.secrecy"})
+_TO_ONE_CHILD = frozenset({"sx.secrecy", "sx.meet"})
 SURPRISE_WINDOW = 100
-"""Characters either side of a request for secrecy searched for a family surprise."""
+"""Characters either side of a request for secrecy searched for a surprise, or of a
+request for secrecy or to meet searched for words addressing a group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +248,9 @@ class RuleEngine:
                 and not by_unnamed_staff(m.start())
             ) or (rule.needs == "no_kin" and KIN.search(norm.text)):
                 continue
-            if rule.rule_id in _SECRECY and FAMILY_SURPRISE.search(
-                norm.text, max(0, m.start() - SURPRISE_WINDOW), m.end() + SURPRISE_WINDOW
+            near = (max(0, m.start() - SURPRISE_WINDOW), m.end() + SURPRISE_WINDOW)
+            if (rule.rule_id in _SECRECY and FAMILY_SURPRISE.search(norm.text, *near)) or (
+                rule.rule_id in _TO_ONE_CHILD and TO_A_GROUP.search(norm.text, *near)
             ):
                 continue
             if laugh and rule.category in _HOLD_LAUGH:

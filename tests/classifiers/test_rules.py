@@ -698,3 +698,26 @@ def test_rules_1_15_a_family_surprise_is_not_secrecy(
     asks for; keeping a gift to the child from home still is (rules 1.15.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.SEXUAL] >= 0.5) is sexual
+
+
+@pytest.mark.parametrize(
+    ("text", "sexual"),
+    [
+        # said to a group, or about a surprise for staff: not said to a child
+        ("Shh, don't tell your teachers but we've planned a thank-you assembly for them", False),
+        ("Keep it between us parents for now, we're organising a leaving present", False),
+        ("Our little secret: the PTA is hiding chocolate eggs around the field", False),
+        ("Can't wait to see you all at sports day, meet you at the gate at 9!", False),
+        # said to one child: still grooming
+        ("dont tell anyone, ill meet u at the gate", True),
+        ("pick u up after school, dont tell everyone x", True),
+        ("hey lily, dont tell ur teachers we talk x", True),
+    ],
+)
+def test_rules_1_16_a_request_to_a_group_or_for_staff(
+    policy: SchoolPolicy, text: str, sexual: bool
+) -> None:
+    """A request for secrecy or to meet made to a group ("see you all", "between us
+    parents"), or a surprise for staff, is not one made to a child (rules 1.16.0)."""
+    scores = RuleClassifier(policy).classify_text(text).scores
+    assert (scores[Category.SEXUAL] >= 0.5) is sexual
