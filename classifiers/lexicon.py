@@ -105,6 +105,15 @@ KIN = re.compile(
 """The writer says the child is their own family; rules that ``need`` "no_kin" (a
 stranger asking a child's age) do not apply."""
 
+HOUSEHOLD = re.compile(
+    r"(?<![a-z])(?:(?:my|her|his|their|our|ur|your) (?:big |older |step ?)?(?:uncle|auntie|aunty|"
+    r"aunt|cousin|cuzzin|brother|sister|dad|mum|mam|grandad|grandpa|nan|nanna|grandma|granny)|"
+    r"(?:mums?|mams?|dads?)'?s? (?:new )?(?:boyfriend|girlfriend|fella|partner|friend))(?![a-z])"
+)
+"""A relative or someone from the child's home. When one is the person named last
+before a harm, the harm is theirs, not that of staff named earlier ("can Miss Evans
+help me my uncle … says its our secret" is an abuse disclosure about the uncle)."""
+
 BUILTIN_RULES: tuple[Rule, ...] = (
     # --- self-harm -----------------------------------------------------------------------
     _r(
@@ -430,10 +439,21 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "sx.secrecy",
         SX,
         r"(?:don'?t|dont|do not|dnt) tell (?:your|ur|yr) (?:mum|mom|mam|dad|"
-        r"parents|teachers?|nan)|(?:y?our|ur) (?:little )?secret|just between (?:us|me and you)|"
-        r"keep (?:it|this|that) (?:just )?between (?:us|you and me|me and you|ourselves|u and me)",
+        r"parents|teachers?|nan)|(?:y?our|ur) (?:little )?secret",
         0.85,
         "asking a child for secrecy",
+    ),
+    # Adults say "just between us" to each other ("just between me and you, the Year 2
+    # play was better"); said to a child it comes with other grooming words, which the
+    # model reads (0.93 or above on every such row). So this phrase only adds weight to
+    # the model's reading and never flags on its own (rules 1.17.0).
+    _r(
+        "sx.between_us",
+        SX,
+        r"just between (?:us|me and you|you and me|u and me)|keep (?:it|this|that) (?:just )?"
+        r"between (?:us|you and me|me and you|ourselves|u and me)",
+        0.45,
+        "asking to keep something between the writer and the reader",
     ),
     _r(
         "sx.images",
@@ -569,7 +589,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"(?:said|says|saying|told (?:him|her|them|me|us|my \w+)|tells (?:him|her|them|me|us)|"
         r"telling (?:him|her|them|me|us)|made (?:him|her|them|me|us) promise|asked (?:him|her|"
         r"them|me|us))(?: (?:to|that))?[\s,:'\"]+(?:(?:don'?t|dont|do not|dnt|not to|never to|"
-        r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family))",
+        r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family)|"
+        r"(?:not to|never to|don'?t|dont|do not) tell (?:me|us|anyone|anybody)|"
+        r"keep (?:it|this|that) (?:just )?between (?:us|them|you and me|me and you|ourselves)|"
+        r"(?:it'?s|it was|it is|"
+        r"was|is) (?:just )?(?:our|their|a) (?:little )?secret|just between us)",
         0.85,
         "a member of staff asking a child for secrecy",
         "staff",

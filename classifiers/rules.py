@@ -22,6 +22,7 @@ from classifiers.lexicon import (
     BUSINESS,
     FAMILY_SURPRISE,
     HELPLINE,
+    HOUSEHOLD,
     KIN,
     LAUGHTER,
     NOT_JOKING,
@@ -38,7 +39,7 @@ from classifiers.roster import Mention, find_mentions, unidentified_staff, unnam
 from config.policy import SchoolPolicy
 from core.models import Category, Comment, Context, Evidence, Verdict
 
-RULES_VERSION = "1.16.0"
+RULES_VERSION = "1.17.0"
 
 _PUPIL_DETAIL = re.compile(
     rf"(?<![a-z])(?:{CHILD_DETAIL_WORDS}|class \w+|reception|asd|sen|send|medication|"
@@ -85,9 +86,19 @@ personal contact details ("NSPCC helpline for worried adults: 0808 800 5000"). S
 is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
 post would hide help."""
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
-_SECRECY = frozenset({"sx.secrecy", "st.secrecy"})
-_TO_ONE_CHILD = frozenset({"sx.secrecy", "sx.meet"})
+_SECRECY = frozenset({"sx.secrecy", "sx.between_us", "st.secrecy"})
+_CHILD_SECRECY = frozenset({"sx.secrecy", "sx.between_us"})
+_TO_ONE_CHILD = frozenset({"sx.secrecy", "sx.between_us", "sx.meet"})
 SURPRISE_WINDOW = 100
+HOUSEHOLD_REACH = 40
+"""Characters before a harm searched for someone from the child's home doing it."""
+_REACH: dict[str, int | None] = {"st.secrecy": None}
+"""Reported secrecy is what the person named last said ("Miss Evans … my uncle keeps
+coming in my room at night and says its our secret"), however far back."""
+_HOUSEHOLD_OBJECT = re.compile(
+    r"(?<![a-z])(?:tell|tells|told|telling|call|calls|called|like|about|to|for|with|at|from|"
+    r"and|than|of)\s+$"
+)
 """Characters either side of a request for secrecy searched for a surprise, or of a
 request for secrecy or to meet searched for words addressing a group."""
 
@@ -168,14 +179,15 @@ def noisy_or(weights: Sequence[float]) -> float:
 def _reported_secrecy(evidence: list[Evidence]) -> list[Evidence]:
     """Secrecy that identifiable staff asked of a child ("Mr Osei … said dont tell ur
     parents") is an allegation about them (``st.secrecy``), not grooming written by the
-    commenter: the same words do not also count as ``sx.secrecy`` (docs/categories.md)."""
+    commenter: the same words do not also count as ``sx.secrecy`` or ``sx.between_us``
+    (docs/categories.md)."""
     reported = [e.span for e in evidence if e.rule_id == "st.secrecy" and e.span is not None]
     if not reported:
         return evidence
     return [
         e
         for e in evidence
-        if e.rule_id != "sx.secrecy"
+        if e.rule_id not in _CHILD_SECRECY
         or e.span is None
         or not any(e.span[0] < end and start < e.span[1] for start, end in reported)
     ]
@@ -229,6 +241,20 @@ class RuleEngine:
             refs += [(m.end, False) for m in staff if m.end <= start]
             return bool(refs) and max(refs)[1]
 
+        def by_household(start: int, reach: int | None) -> bool:
+            """Someone from the child's home is the subject of the harm that starts at
+            ``start`` ("Miss Evans can u help me my dad hits me", "my uncle … says its
+            our secret"): named within ``reach`` characters before it (anywhere, for
+            None), after the last staff member, and not the object of another verb
+            ("tell my mum", "called my brother"). The harm is theirs, so no staff rule
+            applies."""
+            last_staff = max((m.end for m in staff if m.end <= start), default=0)
+            begin = last_staff if reach is None else max(last_staff, start - reach)
+            return any(
+                _HOUSEHOLD_OBJECT.search(norm.text, max(0, h.start() - 12), h.start()) is None
+                for h in HOUSEHOLD.finditer(norm.text, begin, start)
+            )
+
         evidence: list[Evidence] = []
         for rule in self.rules:
             m = rule.pattern.search(norm.text)
@@ -236,7 +262,13 @@ class RuleEngine:
                 continue
             weight = rule.weight
             if rule.needs == "staff":
-                if (not staff and not ctx_staff) or by_unnamed_staff(m.start()):
+                if (
+                    (not staff and not ctx_staff)
+                    or by_unnamed_staff(m.start())
+                    or (
+                        staff and by_household(m.start(), _REACH.get(rule.rule_id, HOUSEHOLD_REACH))
+                    )
+                ):
                     continue
                 if not staff:
                     weight *= 0.85

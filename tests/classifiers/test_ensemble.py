@@ -233,6 +233,19 @@ def test_context_identifies_staff(ensemble: EnsembleClassifier) -> None:
     assert verdict.primary is Category.STAFF_ALLEGATION
 
 
+def test_between_us_flags_grooming_only_with_the_model(ensemble: EnsembleClassifier) -> None:
+    """ "Just between us" never flags alone (rules 1.17.0): gossip between adults stays
+    unflagged, and the model still reads it as grooming when it is said to a child."""
+    texts = [
+        "the lad with the trumpet at 0:45, my Discord is always open, best to keep it between us x",
+        "ur so grown up for yr 5 😊 message me and ill get u a present, just between us",
+        "just between me and you, the Reception nativity was better than Year 1's 😂",
+        "Keep it between us but I think the new lunch menu is a big improvement",
+    ]
+    verdicts = ensemble.classify([_comment(t, n) for n, t in enumerate(texts)])
+    assert [Category.SEXUAL in v.flagged for v in verdicts] == [True, True, False, False]
+
+
 def test_decisions_become_examples() -> None:
     from classifiers.training.runner import decision_examples
 

