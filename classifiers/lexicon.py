@@ -488,8 +488,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"private (?:sessions?|lessons?|photoshoots?|chats?) (?:wink|smirk|kiss)|"
         r"(?:great|good|brilliant) with (?:the )?"
         r"(?:little ones|little girls|kids|children)\b.{0,40}private\w*|"
-        r"(?:sexy|horny|naked|nude|porn|porno|shag|shagging|milf|dilf|"
-        r"fuckable|boobs|tits|wank\w*|jerk off|turned on|legs open|bend over|"
+        # not "the naked eye", "naked flames", "nude tights", "blue tits" at the bird
+        # table, "turned on the heating" or "bend over and touch your toes" (rules 1.18.0)
+        r"(?:sexy|horny|porn|porno|shag|shagging|milf|dilf|fuckable|boobs|wank\w*|jerk off|"
+        r"naked(?! (?:eye|flames?|lights?|cakes?|chef|truth|ambition|greed))|"
+        r"nude(?! (?:tights|colou?r|shoes|heels|leotards?|lipstick|nails?|shades?|tones?|"
+        r"make ?up|ballet))|"
+        r"(?<!blue )(?<!great )(?<!coal )(?<!marsh )(?<!willow )(?<!tailed )(?<!crested )"
+        r"tits(?! (?:nest\w*|box\w*|feed\w*|and (?:robins|sparrows|finches)))|"
+        r"turned on(?! (?:the|a|an|my|his|her|their|our|it|them|all|at|in)(?![a-z]))|"
+        r"legs open|bend over(?! (?:and|to) (?:touch|pick|tie|reach)| stretch)|"
         # the noun only: not "worked so hard on this" or "don't be hard on yourself"
         r"(?:a|got|get|gets|give|gives|giving|gave) (?:me |him |u |you )?(?:a )?hard[- ]?on|"
         r"hardon)",

@@ -782,3 +782,30 @@ def test_rules_1_17_harm_by_someone_at_home(
     (HOUSEHOLD within 40 characters before it), so no staff rule applies (rules 1.17.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
+
+
+@pytest.mark.parametrize(
+    ("text", "sexual"),
+    [
+        # everyday senses of words on the sexual word list
+        ("Has anyone turned on the heating in Year 4 yet? It's freezing", False),
+        ("We saw two blue tits and a robin for the Big Garden Birdwatch!", False),
+        ("Girls need nude tights for the dance show, not black", False),
+        ("Can't see the moon with the naked eye tonight, too cloudy", False),
+        ("Please no naked flames at the bonfire night stall", False),
+        ("Bend over and touch your toes is in the PE warm up apparently 😂", False),
+        # the sexual senses still count
+        ("she gets me turned on", True),
+        ("nice tits on the mum at the back", True),
+        ("she looks good naked", True),
+        ("the nude photos of her are going round year 6", True),
+        ("bend over for me baby", True),
+    ],
+)
+def test_rules_1_18_everyday_senses_of_sexual_words(
+    policy: SchoolPolicy, text: str, sexual: bool
+) -> None:
+    """'Turned on the heating', 'blue tits', 'nude tights', 'naked flames' are not sexual
+    (the Scunthorpe problem, rules 1.18.0); the words' sexual senses still are."""
+    scores = RuleClassifier(policy).classify_text(text).scores
+    assert (scores[Category.SEXUAL] >= 0.5) is sexual
