@@ -600,8 +600,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"never) tell (?:your|ur|yr|his|her|their|my|our) (?:mum|mom|mam|dad|parents|nan|family)|"
         r"(?:not to|never to|don'?t|dont|do not) tell (?:me|us|anyone|anybody)|"
         r"keep (?:it|this|that) (?:just )?between (?:us|them|you and me|me and you|ourselves)|"
-        r"(?:it'?s|it was|it is|"
-        r"was|is) (?:just )?(?:our|their|a) (?:little )?secret|just between us)",
+        r"(?:it'?s|it was|it is|was|is) (?:just )?(?:our|their|a) (?:little )?secret|"
+        r"just between us)",
         0.85,
         "a member of staff asking a child for secrecy",
         "staff",

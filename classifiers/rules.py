@@ -90,6 +90,8 @@ _SECRECY = frozenset({"sx.secrecy", "sx.between_us", "st.secrecy"})
 _CHILD_SECRECY = frozenset({"sx.secrecy", "sx.between_us"})
 _TO_ONE_CHILD = frozenset({"sx.secrecy", "sx.between_us", "sx.meet"})
 SURPRISE_WINDOW = 100
+"""Characters either side of a request for secrecy searched for a surprise, or of a
+request for secrecy or to meet searched for words addressing a group."""
 HOUSEHOLD_REACH = 40
 """Characters before a harm searched for someone from the child's home doing it."""
 _REACH: dict[str, int | None] = {"st.secrecy": None}
@@ -99,8 +101,8 @@ _HOUSEHOLD_OBJECT = re.compile(
     r"(?<![a-z])(?:tell|tells|told|telling|call|calls|called|like|about|to|for|with|at|from|"
     r"and|than|of)\s+$"
 )
-"""Characters either side of a request for secrecy searched for a surprise, or of a
-request for secrecy or to meet searched for words addressing a group."""
+"""Words just before a relative that make them the object of another verb ("if i tell my
+mum", "called my brother"), not the one doing the harm."""
 
 
 @dataclass(frozen=True, slots=True)
