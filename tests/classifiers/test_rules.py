@@ -699,7 +699,7 @@ def test_rules_1_14_secrecy_asked_by_staff(
 @pytest.mark.parametrize(
     ("text", "sexual"),
     [
-        # a surprise for the family is not a secret kept from it
+        # rules 1.15.0: a surprise for the family is not a secret kept from it
         ("Year 2 have been busy making Mother's Day cards, shh don't tell your mum! 🤫", False),
         ("don't tell your dad but we've made him something for Father's Day 🎁", False),
         ("Secret Santa sorted, don't tell your mum what you've got her x", False),
@@ -707,21 +707,7 @@ def test_rules_1_14_secrecy_asked_by_staff(
         ("i've got a present for you, don't tell your mum x", True),
         ("dont tell ur mum, ill buy you a new phone", True),
         ("I could drop a spare iPad round for her while you're at work, our little secret", True),
-    ],
-)
-def test_rules_1_15_a_family_surprise_is_not_secrecy(
-    policy: SchoolPolicy, text: str, sexual: bool
-) -> None:
-    """Keeping a card or a present from the family it is for is not the secrecy a groomer
-    asks for; keeping a gift to the child from home still is (rules 1.15.0)."""
-    scores = RuleClassifier(policy).classify_text(text).scores
-    assert (scores[Category.SEXUAL] >= 0.5) is sexual
-
-
-@pytest.mark.parametrize(
-    ("text", "sexual"),
-    [
-        # said to a group, or about a surprise for staff: not said to a child
+        # rules 1.16.0: said to a group, or about a surprise for staff, not to a child
         ("Shh, don't tell your teachers but we've planned a thank-you assembly for them", False),
         ("Keep it between us parents for now, we're organising a leaving present", False),
         ("Our little secret: the PTA is hiding chocolate eggs around the field", False),
@@ -730,13 +716,28 @@ def test_rules_1_15_a_family_surprise_is_not_secrecy(
         ("dont tell anyone, ill meet u at the gate", True),
         ("pick u up after school, dont tell everyone x", True),
         ("hey lily, dont tell ur teachers we talk x", True),
+        # rules 1.18.0: everyday senses of words on the sexual word list
+        ("Has anyone turned on the heating in Year 4 yet? It's freezing", False),
+        ("We saw two blue tits and a robin for the Big Garden Birdwatch!", False),
+        ("Girls need nude tights for the dance show, not black", False),
+        ("Can't see the moon with the naked eye tonight, too cloudy", False),
+        ("Please no naked flames at the bonfire night stall", False),
+        ("Bend over and touch your toes is in the PE warm up apparently 😂", False),
+        # the sexual senses still count
+        ("she gets me turned on", True),
+        ("nice tits on the mum at the back", True),
+        ("she looks good naked", True),
+        ("the nude photos of her are going round year 6", True),
+        ("bend over for me baby", True),
     ],
 )
-def test_rules_1_16_a_request_to_a_group_or_for_staff(
+def test_everyday_words_are_not_grooming_or_sexual(
     policy: SchoolPolicy, text: str, sexual: bool
 ) -> None:
-    """A request for secrecy or to meet made to a group ("see you all", "between us
-    parents"), or a surprise for staff, is not one made to a child (rules 1.16.0)."""
+    """Keeping a card or present from the family it is for (rules 1.15.0), a request made
+    to a group or about a surprise for staff (1.16.0), and everyday senses of sexual words
+    such as "naked flames" or "blue tits" (1.18.0, the Scunthorpe problem) are not sexual;
+    a gift kept from home, a request to one child and the words' sexual senses still are."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.SEXUAL] >= 0.5) is sexual
 
@@ -782,30 +783,3 @@ def test_rules_1_17_harm_by_someone_at_home(
     (HOUSEHOLD within 40 characters before it), so no staff rule applies (rules 1.17.0)."""
     scores = RuleClassifier(policy).classify_text(text).scores
     assert (scores[Category.STAFF_ALLEGATION] >= 0.5) is staff_allegation
-
-
-@pytest.mark.parametrize(
-    ("text", "sexual"),
-    [
-        # everyday senses of words on the sexual word list
-        ("Has anyone turned on the heating in Year 4 yet? It's freezing", False),
-        ("We saw two blue tits and a robin for the Big Garden Birdwatch!", False),
-        ("Girls need nude tights for the dance show, not black", False),
-        ("Can't see the moon with the naked eye tonight, too cloudy", False),
-        ("Please no naked flames at the bonfire night stall", False),
-        ("Bend over and touch your toes is in the PE warm up apparently 😂", False),
-        # the sexual senses still count
-        ("she gets me turned on", True),
-        ("nice tits on the mum at the back", True),
-        ("she looks good naked", True),
-        ("the nude photos of her are going round year 6", True),
-        ("bend over for me baby", True),
-    ],
-)
-def test_rules_1_18_everyday_senses_of_sexual_words(
-    policy: SchoolPolicy, text: str, sexual: bool
-) -> None:
-    """'Turned on the heating', 'blue tits', 'nude tights', 'naked flames' are not sexual
-    (the Scunthorpe problem, rules 1.18.0); the words' sexual senses still are."""
-    scores = RuleClassifier(policy).classify_text(text).scores
-    assert (scores[Category.SEXUAL] >= 0.5) is sexual
