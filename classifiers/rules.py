@@ -86,9 +86,9 @@ personal contact details ("NSPCC helpline for worried adults: 0808 800 5000"). S
 is hidden automatically (Aycliffe 5), and hiding a helpline under a safeguarding
 post would hide help."""
 _HOLD_LAUGH = frozenset({Category.THREAT, Category.SELF_HARM})
-_SECRECY = frozenset({"sx.secrecy", "sx.between_us", "st.secrecy"})
 _CHILD_SECRECY = frozenset({"sx.secrecy", "sx.between_us"})
-_TO_ONE_CHILD = frozenset({"sx.secrecy", "sx.between_us", "sx.meet"})
+_SECRECY = _CHILD_SECRECY | {"st.secrecy"}
+_TO_ONE_CHILD = _CHILD_SECRECY | {"sx.meet"}
 SURPRISE_WINDOW = 100
 """Characters either side of a request for secrecy searched for a surprise, or of a
 request for secrecy or to meet searched for words addressing a group."""
